@@ -12,9 +12,12 @@ let package = Package(
     name: "deployer",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "deployer", targets: ["DeployerCLI"]),
+        .library(name: "Deployer", targets: ["Deployer"]),
         .library(name: "Manifests", targets: ["Manifests"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
@@ -23,10 +26,44 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        .target(
+            name: "Deployer",
+            dependencies: ["Manifests"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Providers",
+            dependencies: ["Deployer", "Manifests"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "DeployerCLI",
+            dependencies: [
+                "Deployer", "Manifests", "Providers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "deployer-bench",
+            dependencies: ["Deployer", "Manifests", "Providers"],
+            path: "Benchmarks/deployer-bench",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ManifestsTests",
             dependencies: ["Manifests"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DeployerTests",
+            dependencies: ["Deployer", "Manifests", "Providers"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Deployer", "Manifests", "Providers"],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+
+/// Everything the engine works with, passed as one value: the seams, the clock, where events go.
+public struct DeployContext: Sendable {
+    public var fleet: any Fleet
+    public var traffic: any TrafficController
+    public var health: any HealthProbe
+    public var lock: any DeployLock
+    public var clock: any DeployClock
+    public var events: any EventSink
+    public var control: DeployControl
+    /// How often bounded waits poll.
+    public var pollInterval: Duration
+    /// Called after every journal record is durable, with its sequence number. A test seam: the crash
+    /// matrix holds the process here to kill it at an exact step boundary. No-op by default.
+    public var checkpoint: @Sendable (Int) -> Void
+
+    public init(
+        fleet: any Fleet, traffic: any TrafficController, health: any HealthProbe, lock: any DeployLock,
+        clock: any DeployClock = SystemClock(), events: any EventSink = DiscardingEventSink(),
+        control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500),
+        checkpoint: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.fleet = fleet
+        self.traffic = traffic
+        self.health = health
+        self.lock = lock
+        self.clock = clock
+        self.events = events
+        self.control = control
+        self.pollInterval = pollInterval
+        self.checkpoint = checkpoint
+    }
+
+    /// Reads the fleet and every pool.
+    public func readState() async throws -> FleetState {
+        async let targets = fleet.targets()
+        async let members = traffic.members()
+        return FleetState(targets: try await targets, pools: traffic.pools, members: try await members)
+    }
+}
+
+/// Requests that reach a running deploy from outside: Ctrl-C, or `deployer abort` from another
+/// terminal. The engine looks at them between steps.
+public final class DeployControl: Sendable {
+    private let flags = Mutex<(interrupt: Bool, abort: Bool)>((false, false))
+    /// Polled between steps for an abort requested by another process (e.g. a marker file).
+    private let externalAbort: @Sendable () -> Bool
+
+    public init(externalAbort: @escaping @Sendable () -> Bool = { false }) {
+        self.externalAbort = externalAbort
+    }
+
+    /// Stop between steps and leave things as they are, for `resume` or `abort` to finish.
+    public func requestInterrupt() { flags.withLock { $0.interrupt = true } }
+    /// Start nothing new, put back what is out, release the lock.
+    public func requestAbort() { flags.withLock { $0.abort = true } }
+
+    public var interruptRequested: Bool { flags.withLock { $0.interrupt } }
+    public var abortRequested: Bool {
+        if flags.withLock({ $0.abort }) { return true }
+        if externalAbort() {
+            requestAbort()
+            return true
+        }
+        return false
+    }
+}

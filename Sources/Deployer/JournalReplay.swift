@@ -1,0 +1,91 @@
+/// What a journal says about its deploy: the fold of its records. Pure.
+public struct JournalReplay: Sendable, Equatable {
+    public var deployID: String
+    public var environment: String
+    public var version: String
+    /// Targets the deploy planned to deploy, in order.
+    public var planned: [TargetID]
+    /// Targets that reached an end, with their outcome and the version they ended on.
+    public var finished: [TargetID: FinishedTarget]
+    /// Targets started and not finished, with their pre-deploy pool states.
+    public var inFlight: [TargetID: InFlightTarget]
+    /// The deploy reached its end (finished, stopped or aborted).
+    public var isFinished: Bool
+    public var outcome: String?
+    public var abortRequested: Bool
+
+    public struct FinishedTarget: Sendable, Equatable {
+        public var outcome: TargetResult.Outcome
+        public var version: String?
+        public var fromVersion: String?
+        /// Whether it went back to its baseline in every pool.
+        public var restored: Bool
+        public var baseline: [PoolID: MemberState]
+    }
+
+    public struct InFlightTarget: Sendable, Equatable {
+        public var baseline: [PoolID: MemberState]
+        public var fromVersion: String?
+        /// Steps that finished successfully, in order.
+        public var completed: [Step]
+        /// The step started and not finished when the journal ends.
+        public var current: Step?
+    }
+
+    /// Folds records; nil when they do not start with `deploy-started`.
+    public init?(_ records: [JournalRecord]) {
+        guard let first = records.first, first.kind == .deployStarted else { return nil }
+        deployID = first.deployID
+        environment = first.environment ?? ""
+        version = first.version ?? ""
+        planned = first.targets ?? []
+        finished = [:]
+        inFlight = [:]
+        isFinished = false
+        abortRequested = false
+        for record in records.dropFirst() { apply(record) }
+    }
+
+    private mutating func apply(_ record: JournalRecord) {
+        switch record.kind {
+        case .deployStarted, .batchStarted, .batchFinished, .deployInterrupted:
+            break
+        case .deployResumed:
+            isFinished = false
+        case .abortRequested:
+            abortRequested = true
+        case .targetStarted:
+            guard let target = record.target else { return }
+            finished[target] = nil
+            inFlight[target] = InFlightTarget(
+                baseline: Self.pools(record.baseline), fromVersion: record.fromVersion, completed: [],
+                current: nil)
+        case .stepStarted:
+            guard let target = record.target else { return }
+            inFlight[target]?.current = record.step
+        case .stepFinished:
+            guard let target = record.target, let step = record.step else { return }
+            inFlight[target]?.current = nil
+            if record.ok == true { inFlight[target]?.completed.append(step) }
+        case .targetFinished:
+            guard let target = record.target else { return }
+            let outcome = record.outcome.flatMap(TargetResult.Outcome.init(rawValue:)) ?? .failed
+            let flight = inFlight.removeValue(forKey: target)
+            finished[target] = FinishedTarget(
+                outcome: outcome, version: record.version, fromVersion: record.fromVersion ?? flight?.fromVersion,
+                restored: record.ok ?? false, baseline: flight?.baseline ?? Self.pools(record.baseline))
+        case .deployFinished:
+            isFinished = true
+            outcome = record.outcome
+        }
+    }
+
+    /// Planned targets that have not been started, in order.
+    public var notStarted: [TargetID] {
+        planned.filter { finished[$0] == nil && inFlight[$0] == nil }
+    }
+
+    private static func pools(_ baseline: [String: MemberState]?) -> [PoolID: MemberState] {
+        Dictionary(uniqueKeysWithValues: (baseline ?? [:]).map { (PoolID($0.key), $0.value) })
+    }
+}

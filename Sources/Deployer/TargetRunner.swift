@@ -1,0 +1,293 @@
+import Foundation
+import Manifests
+
+/// Moves one target through drain → wait → update → verify → restore → confirm, journaling before
+/// and after every step. A failure leaves the target out of the pools and says so; a stop request
+/// (interrupt, abort) is honoured between steps.
+struct TargetRunner: Sendable {
+    let ctx: DeployContext
+    let journal: any Journal
+    let deployID: String
+    let strategy: Strategy
+
+    /// Where a stopped target was left.
+    enum Stop: Error {
+        case interrupted
+        case aborted
+    }
+
+    struct StepFailure: Error {
+        var message: String
+        /// The target went back where it was before the deploy (e.g. drain timed out and policy fails).
+        var restored: Bool
+    }
+
+    /// Runs the target's deploy to `version`.
+    /// - Parameters:
+    ///   - baseline: its pre-deploy pool states when resuming; read from the pools otherwise.
+    ///   - completed: steps a resumed deploy already finished for this target.
+    func run(
+        _ target: TargetID, to version: String, fromVersion: String?,
+        baseline known: [PoolID: MemberState]? = nil, completed: [Step] = [], outcome: TargetResult.Outcome = .updated
+    ) async -> TargetResult {
+        let started = ctx.clock.now()
+        func result(_ outcome: TargetResult.Outcome, _ message: String?, restored: Bool, on: String?) -> TargetResult {
+            TargetResult(
+                target: target, outcome: outcome, fromVersion: fromVersion, version: on,
+                seconds: ctx.clock.now().timeIntervalSince(started), message: message, restored: restored)
+        }
+        var baseline: [PoolID: MemberState] = [:]
+        var updated = completed.contains(.update)
+        do {
+            if let known { baseline = known } else { baseline = try await readBaseline(target) }
+            try await record(
+                JournalRecord(
+                    at: ctx.clock.now(), kind: .targetStarted, deployID: deployID, version: version, target: target,
+                    fromVersion: fromVersion, baseline: Dictionary(uniqueKeysWithValues: baseline.map { ($0.key.rawValue, $0.value) })))
+            let servingPools = ctx.traffic.pools.filter { baseline[$0] == .ready }
+
+            for pool in servingPools {
+                try await step(target, .drain, pool: pool) {
+                    try await setState(.drain, of: target, in: pool)
+                    return nil
+                }
+            }
+            if !servingPools.isEmpty {
+                try await step(target, .waitDrained) {
+                    try await waitDrained(target, pools: servingPools, baseline: baseline)
+                }
+            }
+            try await step(target, .update) {
+                try await ctx.fleet.update(target, to: version)
+                return nil
+            }
+            updated = true
+            if ctx.health.timing == .beforeRestore || servingPools.isEmpty {
+                try await step(target, .verify) { try await verify(target) }
+            }
+            if !servingPools.isEmpty {
+                try await step(target, .restore) {
+                    for pool in servingPools { try await setState(.ready, of: target, in: pool) }
+                    return nil
+                }
+                if ctx.health.timing == .afterRestore {
+                    do {
+                        try await step(target, .verify) { try await verify(target) }
+                    } catch let failure as StepFailure {
+                        for pool in servingPools { try? await setState(.maint, of: target, in: pool) }
+                        throw StepFailure(message: failure.message + "; taken back out", restored: false)
+                    }
+                }
+            }
+            try await step(target, .confirm) { try await confirm(target, baseline: baseline) }
+            let done = result(outcome, nil, restored: true, on: version)
+            try await finish(done)
+            return done
+        } catch Stop.interrupted {
+            let stopped = result(.interrupted, "interrupted", restored: false, on: updated ? version : fromVersion)
+            ctx.events.emit(.targetFinished(stopped))
+            return stopped
+        } catch Stop.aborted {
+            let undone = await undo(target, baseline: baseline, updated: updated, version: version, fromVersion: fromVersion)
+            let aborted = result(
+                undone.restored ? .aborted : .failed, undone.message, restored: undone.restored,
+                on: updated ? version : fromVersion)
+            try? await finish(aborted)
+            return aborted
+        } catch let failure as StepFailure {
+            let failed = result(
+                .failed, failure.message, restored: failure.restored, on: updated ? version : fromVersion)
+            try? await finish(failed)
+            return failed
+        } catch {
+            let failed = result(.failed, "\(error)", restored: false, on: updated ? version : fromVersion)
+            try? await finish(failed)
+            return failed
+        }
+    }
+
+    // MARK: Steps
+
+    /// Journals and reports a step around `body`. `body` returns an optional note for the user.
+    private func step(
+        _ target: TargetID, _ step: Step, pool: PoolID? = nil, _ body: () async throws -> String?
+    ) async throws {
+        if ctx.control.abortRequested { throw Stop.aborted }
+        if ctx.control.interruptRequested { throw Stop.interrupted }
+        let began = ctx.clock.now()
+        try await record(
+            JournalRecord(at: began, kind: .stepStarted, deployID: deployID, target: target, step: step, pool: pool))
+        ctx.events.emit(.stepStarted(target: target, step: step, pool: pool))
+        do {
+            let note = try await body()
+            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
+            try await record(
+                JournalRecord(
+                    at: ctx.clock.now(), kind: .stepFinished, deployID: deployID, target: target, step: step,
+                    pool: pool, ok: true, message: note))
+            ctx.events.emit(.stepFinished(target: target, step: step, pool: pool, ok: true, elapsed: elapsed, message: note))
+        } catch let stop as Stop {
+            throw stop
+        } catch {
+            let message = (error as? StepFailure)?.message ?? "\(error)"
+            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
+            try? await record(
+                JournalRecord(
+                    at: ctx.clock.now(), kind: .stepFinished, deployID: deployID, target: target, step: step,
+                    pool: pool, ok: false, message: message))
+            ctx.events.emit(.stepFinished(target: target, step: step, pool: pool, ok: false, elapsed: elapsed, message: message))
+            if let failure = error as? StepFailure { throw failure }
+            throw StepFailure(message: "\(step.rawValue)\(pool.map { " on \($0)" } ?? ""): \(message)", restored: false)
+        }
+    }
+
+    private func readBaseline(_ target: TargetID) async throws -> [PoolID: MemberState] {
+        let members = try await ctx.traffic.members(of: target)
+        var baseline: [PoolID: MemberState] = [:]
+        for pool in ctx.traffic.pools { baseline[pool] = members[pool]?.state ?? .absent }
+        return baseline
+    }
+
+    /// Sets a pool state, retrying a failed call twice (the call is idempotent).
+    func setState(_ state: MemberState, of target: TargetID, in pool: PoolID) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await ctx.traffic.setState(state, of: target, in: pool)
+                return
+            } catch {
+                attempt += 1
+                if attempt >= 3 { throw StepFailure(message: "\(pool): \(error)", restored: false) }
+                try await ctx.clock.sleep(for: ctx.pollInterval)
+            }
+        }
+    }
+
+    /// Waits until the target has no sessions in any of `pools`, then takes it out of them (maint).
+    private func waitDrained(_ target: TargetID, pools: [PoolID], baseline: [PoolID: MemberState]) async throws -> String? {
+        let began = ctx.clock.now()
+        let timeout = strategy.drainTimeout
+        while true {
+            let members = try await ctx.traffic.members(of: target)
+            let open = pools.compactMap { pool -> (PoolID, Int)? in
+                guard let sessions = members[pool]?.sessions, sessions > 0 else { return nil }
+                return (pool, sessions)
+            }
+            if open.isEmpty { break }
+            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
+            if elapsed >= timeout {
+                let left = open.map { "\($0.1) on \($0.0)" }.joined(separator: ", ")
+                switch strategy.onDrainTimeout {
+                case .fail:
+                    for pool in pools where baseline[pool] == .ready { try? await setState(.ready, of: target, in: pool) }
+                    throw StepFailure(
+                        message: "still \(left) session(s) after the drain timeout (\(timeout.manifestText)); "
+                            + "put back untouched", restored: true)
+                case .proceed:
+                    ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left) session(s) open; updating anyway (on-drain-timeout: proceed)")))
+                case .shutdownSessions:
+                    for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
+                    ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out; cut \(left) session(s) (on-drain-timeout: shutdown-sessions)")))
+                }
+                break
+            }
+            let detail = open.map { "\($0.1) session\($0.1 == 1 ? "" : "s") on \($0.0)" }.joined(separator: ", ")
+            ctx.events.emit(
+                .waiting(
+                    target: target, step: .waitDrained,
+                    waitingFor: "\(target) to drain on \(open.map(\.0.rawValue).joined(separator: ", "))",
+                    elapsed: elapsed, timeout: timeout, detail: detail))
+            try await ctx.clock.sleep(for: ctx.pollInterval)
+        }
+        for pool in pools { try await setState(.maint, of: target, in: pool) }
+        return nil
+    }
+
+    /// Polls the health probe until the target is healthy or the health timeout passes.
+    private func verify(_ target: TargetID) async throws -> String? {
+        let began = ctx.clock.now()
+        let timeout = strategy.healthTimeout
+        var last = "no answer yet"
+        while true {
+            do {
+                let observation = try await ctx.health.check(target)
+                if observation.healthy { return observation.detail.isEmpty ? nil : observation.detail }
+                last = observation.detail
+            } catch {
+                last = "\(error)"
+            }
+            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
+            if elapsed >= timeout {
+                throw StepFailure(message: "not healthy after \(timeout.manifestText): \(last)", restored: false)
+            }
+            ctx.events.emit(
+                .waiting(
+                    target: target, step: .verify, waitingFor: "\(target) to become healthy", elapsed: elapsed,
+                    timeout: timeout, detail: last))
+            try await ctx.clock.sleep(for: ctx.pollInterval)
+        }
+    }
+
+    /// Reads the pools back: every pool must show the target as it was before the deploy.
+    private func confirm(_ target: TargetID, baseline: [PoolID: MemberState]) async throws -> String? {
+        let members = try await ctx.traffic.members(of: target)
+        let wrong = ctx.traffic.pools.filter { pool in
+            let expected = baseline[pool] ?? .absent
+            let actual = members[pool]?.state ?? .absent
+            return expected == .ready ? actual != .ready : false
+        }
+        if !wrong.isEmpty {
+            let detail = wrong.map { "\($0): \((members[$0]?.state ?? .absent).rawValue)" }.joined(separator: ", ")
+            throw StepFailure(message: "not back in service: \(detail)", restored: false)
+        }
+        return nil
+    }
+
+    /// After an abort: puts the target back where it was if that is safe (not updated, or healthy).
+    private func undo(
+        _ target: TargetID, baseline: [PoolID: MemberState], updated: Bool, version: String, fromVersion: String?
+    ) async -> (restored: Bool, message: String) {
+        await Undo(ctx: ctx, strategy: strategy).restore(target, baseline: baseline, updated: updated)
+    }
+
+    private func finish(_ result: TargetResult) async throws {
+        try await record(
+            JournalRecord(
+                at: ctx.clock.now(), kind: .targetFinished, deployID: deployID, version: result.version,
+                target: result.target, ok: result.restored, message: result.message, fromVersion: result.fromVersion,
+                outcome: result.outcome.rawValue))
+        ctx.events.emit(.targetFinished(result))
+    }
+
+    private func record(_ record: JournalRecord) async throws {
+        let seq = try await journal.append(record)
+        ctx.checkpoint(seq)
+    }
+}
+
+/// Puts a target back where it was before a deploy touched it, when that is safe.
+struct Undo: Sendable {
+    let ctx: DeployContext
+    let strategy: Strategy
+
+    /// Restores `baseline` in every pool if the target was not updated or reports healthy; leaves it
+    /// out otherwise. Returns whether it was restored and what happened.
+    func restore(_ target: TargetID, baseline: [PoolID: MemberState], updated: Bool) async -> (restored: Bool, message: String) {
+        if updated {
+            let observation = try? await ctx.health.check(target)
+            if ctx.health.timing == .beforeRestore, observation?.healthy != true {
+                return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
+            }
+        }
+        var failures: [String] = []
+        for pool in ctx.traffic.pools where baseline[pool] == .ready {
+            do {
+                try await ctx.traffic.setState(.ready, of: target, in: pool)
+            } catch {
+                failures.append("\(pool): \(error)")
+            }
+        }
+        if failures.isEmpty { return (true, "put back where it was") }
+        return (false, "could not put it back: " + failures.joined(separator: "; "))
+    }
+}
