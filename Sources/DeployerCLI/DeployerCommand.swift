@@ -1,1 +1,81 @@
-@main struct M { static func main() {} }
+import ArgumentParser
+import Foundation
+
+@main
+struct DeployerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deployer",
+        abstract: "Zero-downtime rolling deploys, and validation of deployment manifests.",
+        discussion: """
+            An environment is a YAML file (see docs/environment.md): its targets, the load balancers \
+            they sit behind, what "deploy" means for them, how their health is judged and the rolling \
+            strategy. ENV is the file's path, or its name in ./inventories (or $DEPLOYER_INVENTORIES).
+
+            Typical session:
+              deployer validate inventories/
+              deployer plan production --version v6.21.18
+              deployer deploy production --version v6.21.18
+              deployer status production
+
+            Exit codes:
+              0  success
+              1  failed: the deploy stopped, or a command could not do its work
+              2  bad input: a malformed file, an unknown environment or target, a bad option
+              3  the deploy finished, but some targets failed (within max-failures)
+              4  the environment is locked by another deploy or an operator
+              5  interrupted: run `deployer resume ENV` or `deployer abort ENV`
+              6  the deploy was aborted
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Plan.self, Deploy.self, Status.self, Drain.self, Restore.self, Resume.self, Abort.self,
+            Validate.self, Lock.self,
+        ]
+    )
+
+    static func main() async {
+        let arguments = ArgumentRewriter.rewrite(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch let failure as CommandFailure {
+            if !failure.message.isEmpty { Console.error(failure.message) }
+            Foundation.exit(failure.code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure || code.rawValue == 64 {
+                Console.error(fullMessage(for: error))
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            }
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Console.error("error: \(UserFacing.describe(error))")
+            Foundation.exit(UserFacing.exitStatus(for: error).rawValue)
+        }
+    }
+}
+
+/// `--lock-wait=15m` is accepted as well as `--lock-wait` alone (which waits 15 minutes).
+enum ArgumentRewriter {
+    static func rewrite(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for argument in arguments {
+            if argument.hasPrefix("--lock-wait=") {
+                result.append("--lock-wait")
+                result.append("--lock-wait-timeout")
+                result.append(String(argument.dropFirst("--lock-wait=".count)))
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,82 @@
+import Deployer
+import Foundation
+import Manifests
+
+/// Text reports: a plan, a summary, a status table.
+enum Reports {
+    static func plan(_ plan: DeployPlan, strategy: Strategy) -> String {
+        var out: [String] = []
+        let limits = plan.limits
+        out.append("Plan: deploy \(plan.version) to \(plan.environment)")
+        out.append(
+            "  fleet \(limits.fleetSize) target(s)"
+                + (plan.pools.isEmpty ? ", no load balancer" : " behind \(plan.pools.map(\.rawValue).joined(separator: ", "))"))
+        out.append(
+            "  batches of \(limits.batchSizes.map(String.init).joined(separator: ", then "))"
+                + " (strategy: \(strategy.batches.map(\.description).joined(separator: ", ")))"
+                + "; max-unavailable \(limits.maxUnavailable); min-in-service \(limits.minInService)"
+                + "; max-failures \(limits.maxFailures); on-failure \(strategy.onFailure.rawValue)")
+        out.append(
+            "  drain-timeout \(strategy.drainTimeout.manifestText) (then \(strategy.onDrainTimeout.rawValue))"
+                + ", health-timeout \(strategy.healthTimeout.manifestText)"
+                + (strategy.pause > .zero ? ", pause \(strategy.pause.manifestText) between batches" : ""))
+        out.append("")
+        if plan.batches.isEmpty {
+            out.append("Nothing to deploy: every target already runs \(plan.version).")
+        } else {
+            out.append("Steps for each target: \(plan.steps.map(\.rawValue).joined(separator: " → "))")
+            let versions = Dictionary(uniqueKeysWithValues: plan.targets.map { ($0.id, $0.version) })
+            for (index, batch) in plan.batches.enumerated() {
+                let items = batch.map { "\($0) (\((versions[$0] ?? nil) ?? "?"))" }
+                out.append("  batch \(index + 1): \(items.joined(separator: ", "))")
+            }
+        }
+        let skipped = plan.targets.filter { $0.action == .skipCurrent }
+        if !skipped.isEmpty {
+            out.append("Already on \(plan.version), skipped: \(skipped.map(\.id.rawValue).joined(separator: ", "))")
+        }
+        let blocked = plan.targets.filter { $0.action == .blocked }
+        if !blocked.isEmpty {
+            out.append("Blocked by capacity: \(blocked.map(\.id.rawValue).joined(separator: ", "))")
+        }
+        for note in plan.notes { out.append("note: \(note)") }
+        for blocker in plan.blockers { out.append("error: \(blocker)") }
+        return out.joined(separator: "\n")
+    }
+
+    static func summary(_ summary: DeploySummary) -> String {
+        var out: [String] = [""]
+        let title: String
+        switch summary.outcome {
+        case .succeeded: title = "Deployed \(summary.version) to \(summary.environment)"
+        case .completedWithFailures: title = "Deployed \(summary.version) to \(summary.environment), with failures"
+        case .stopped: title = "Deploy of \(summary.version) to \(summary.environment) STOPPED"
+        case .interrupted: title = "Deploy of \(summary.version) to \(summary.environment) interrupted"
+        case .aborted: title = "Deploy of \(summary.version) to \(summary.environment) aborted"
+        case .nothingToDo: title = "Nothing to do: \(summary.environment) already runs \(summary.version)"
+        }
+        out.append(title)
+        if !summary.targets.isEmpty {
+            let width = max(8, summary.targets.map(\.target.rawValue.count).max() ?? 8)
+            out.append("  " + "target".padding(toLength: width, withPad: " ", startingAt: 0) + "  result")
+            for result in summary.targets {
+                out.append("  " + result.target.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + Format.outcome(result))
+            }
+        }
+        if !summary.skipped.isEmpty {
+            out.append("  already current: \(summary.skipped.map(\.rawValue).joined(separator: ", "))")
+        }
+        let updated = summary.targets.filter { $0.outcome == .updated }.count
+        let failed = summary.failed.count
+        out.append(
+            "Total \(Format.seconds(summary.seconds)): \(updated) updated, \(failed) failed, \(summary.skipped.count) skipped.")
+        if summary.outcome != .nothingToDo {
+            let kept = summary.lowestInService >= summary.minInService
+            out.append(
+                "Capacity: at least \(summary.lowestInService) target(s) in service throughout (floor \(summary.minInService))"
+                    + (kept ? "." : " — below the floor because of targets that were already out."))
+        }
+        for step in summary.nextSteps { out.append("next: \(step)") }
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Deployer
+import Foundation
+import Manifests
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Carry on with a deploy that was interrupted or whose process died.",
+        discussion: """
+            Reads the deploy's journal: targets it had taken out are finished first, using the pool \
+            states recorded before the deploy touched them (a target an operator had drained stays \
+            drained), then the targets not started yet. Refused while the deploy's process is still running.
+            """)
+
+    @OptionGroup var target: EnvironmentOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let workspace = try Workspace.load(target)
+        guard let unfinished = try workspace.unfinishedJournal() else {
+            throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to resume", code: .failed)
+        }
+        let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
+        try? FileManager.default.removeItem(atPath: workspace.abortMarker)
+        let context = try workspace.context(events: Renderers.make(output), control: control, checkpoint: Session.checkpoint())
+        let request = workspace.request(
+            version: unfinished.replay.version, strategy: workspace.environment.strategy,
+            deployID: unfinished.replay.deployID, command: "resume")
+        let handler = Session.installInterruptHandler(control)
+        defer { handler.cancel() }
+        let summary = try await DeployEngine(context).resume(request, journal: try FileJournal(path: unfinished.path))
+        Session.audit(workspace, command: "resume", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
+        try Session.finish(summary, output: output)
+    }
+}

@@ -1,0 +1,163 @@
+import Deployer
+import Foundation
+import Manifests
+import Providers
+
+/// An environment loaded from its file, with its state directory and the providers that reach it.
+struct Workspace {
+    let environment: Environment
+    let warnings: [Diagnostic]
+    /// This environment's state directory.
+    let stateDir: String
+
+    var lockPath: String { stateDir + "/lock.json" }
+    var journalDir: String { stateDir + "/journal" }
+    var fleetPath: String { stateDir + "/simulated-fleet.json" }
+    var abortMarker: String { stateDir + "/abort-requested" }
+    var auditLog: String { stateDir + "/audit.log" }
+
+    /// Finds and loads the environment named by `options`.
+    static func load(_ options: EnvironmentOptions) throws -> Workspace {
+        let path = try resolve(options.environment)
+        let loaded: (environment: Environment, warnings: [Diagnostic])
+        do {
+            loaded = try EnvironmentLoader.load(path: path)
+        } catch {
+            throw CommandFailure(
+                DiagnosticRenderer.text(
+                    error.diagnostics, sources: { try? String(contentsOfFile: $0, encoding: .utf8) },
+                    color: Console.stderrIsTerminal && Console.colorAllowed)
+                    + "\(path): the environment has errors; fix them and try again (`deployer validate \(path)`)",
+                code: .badInput)
+        }
+        let environmentVariables = ProcessInfo.processInfo.environment
+        let root =
+            options.stateDir ?? environmentVariables["DEPLOYER_STATE_DIR"]
+            ?? ((path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/.deployer"
+        return Workspace(
+            environment: loaded.environment, warnings: loaded.warnings,
+            stateDir: root + "/" + loaded.environment.name)
+    }
+
+    /// An environment argument: an existing file, or a name in the inventories directory.
+    static func resolve(_ argument: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return argument
+        }
+        let directory = ProcessInfo.processInfo.environment["DEPLOYER_INVENTORIES"] ?? "inventories"
+        for candidate in ["\(directory)/\(argument).yml", "\(directory)/\(argument).yaml"]
+        where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }
+            .filter { name in
+                let text = (try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? ""
+                return text.contains("\ntargets:") || text.hasPrefix("targets:")
+            }
+            .map { ($0 as NSString).deletingPathExtension }
+            .sorted()
+        let list = known.isEmpty ? "" : " Known environments: \(known.joined(separator: ", "))."
+        throw CommandFailure(
+            "error: no environment \"\(argument)\": not a file, and not in \(directory)/.\(list)", code: .badInput)
+    }
+
+    /// Wires the environment's providers into a deploy context.
+    func context(
+        events: any EventSink, control: DeployControl = DeployControl(),
+        checkpoint: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> DeployContext {
+        let lock = FileDeployLock(path: lockPath)
+        switch environment.targets {
+        case .simulated(let spec):
+            let world = try simulatedWorld(spec)
+            return DeployContext(
+                fleet: world, traffic: world, health: world, lock: lock, events: events, control: control,
+                pollInterval: .milliseconds(250), checkpoint: checkpoint)
+        case .hosts:
+            throw CommandFailure(
+                "error: \(environment.name) deploys to inventory hosts over SSH and HAProxy; this version of "
+                    + "deployer can validate it (`deployer validate \(environment.file)`) but not reach those "
+                    + "hosts yet. Only simulated environments can be planned and deployed.",
+                code: .failed)
+        case .vmss:
+            throw CommandFailure(
+                "error: \(environment.name) is an Azure VM Scale Set; this version of deployer can validate it "
+                    + "(`deployer validate \(environment.file)`) but not reach Azure yet. Only simulated "
+                    + "environments can be planned and deployed.",
+                code: .failed)
+        }
+    }
+
+    private func simulatedWorld(_ spec: SimulatedFleetSpec) throws -> SimulatedWorld {
+        let pools = environment.loadBalancers.map { PoolID($0.name) }
+        let store = SimulatedStore(path: fleetPath)
+        let state = try store.create(
+            SimulatedFleetState(
+                names: spec.targetNames, version: spec.initialVersion, pools: pools,
+                sessionsPerTarget: spec.sessionsPerTarget, sessionSeconds: spec.sessionDuration.seconds))
+        var faults = SimulatedFaults(seed: UInt64.random(in: 0...UInt64.max))
+        if case .simulated(let update) = environment.action {
+            faults.updateDuration = update.duration
+            faults.updateFailureRate = update.failureRate
+            faults.unhealthyRate = update.unhealthyRate
+        }
+        if let seed = ProcessInfo.processInfo.environment["DEPLOYER_SIMULATION_SEED"].flatMap(UInt64.init) {
+            faults.seed = seed
+        }
+        return SimulatedWorld(state: state, clock: SystemClock(), faults: faults, store: store)
+    }
+
+    /// The deploy request for this environment.
+    func request(version: String, strategy: Strategy, deployID: String, command: String) -> DeployRequest {
+        DeployRequest(
+            environment: environment.name, version: version, strategy: strategy,
+            hasPrepare: environment.prepare != nil, batchLocation: environment.locations["strategy.batch"],
+            deployID: deployID, holder: Identity.current(deployID: deployID, command: command))
+    }
+
+    /// The journal of the deploy that has not finished, if any.
+    func unfinishedJournal() throws -> (path: String, replay: JournalReplay)? {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? [])
+            .filter { $0.hasSuffix(".jsonl") }.sorted().reversed()
+        for file in files {
+            let path = journalDir + "/" + file
+            if let replay = JournalReplay(try FileJournal.read(path: path)), !replay.isFinished {
+                return (path, replay)
+            }
+        }
+        return nil
+    }
+
+    /// A new journal file for a deploy.
+    func newJournal(deployID: String) throws -> FileJournal {
+        try FileManager.default.createDirectory(atPath: journalDir, withIntermediateDirectories: true)
+        return try FileJournal(path: "\(journalDir)/\(deployID).jsonl")
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// Who is running deployer: the lock holder and the audit log's "who".
+enum Identity {
+    static func current(deployID: String?, command: String, message: String? = nil, manual: Bool = false) -> LockInfo {
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["DEPLOYER_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        return LockInfo(
+            user: user, host: ProcessInfo.processInfo.hostName, pid: getpid(), since: Date(), deployID: deployID,
+            command: command, message: message, manual: manual)
+    }
+
+    /// A new deploy id: sortable by time, unique enough for one environment.
+    static func newDeployID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(formatter.string(from: Date()))-\(suffix)"
+    }
+}
