@@ -164,9 +164,11 @@ struct EnvironmentBuilder {
         targetScopes = hosts.map { TemplateScope.host(name: $0.name, address: $0.address, vars: $0.vars) }
         var targets: [HostTarget] = []
         let nameNode = pairs.last { $0.key == "name" }?.value
+        let errorsBefore = reader.diagnostics.count
         if let nameNode, reader.string(nameNode, "targets.name") != nil {
             reader.checkTemplate(nameNode, "targets.name", scopes: targetScopes, keepVersion: false)
         }
+        let nameResolved = !reader.diagnostics[errorsBefore...].contains { $0.severity == .error }
         for (host, scope) in zip(hosts, targetScopes) {
             let name = nameNode?.scalar.map { Template.render($0.text, vars: scope.vars) } ?? host.name
             targets.append(
@@ -174,7 +176,7 @@ struct EnvironmentBuilder {
         }
         var seen: [String: String] = [:]
         for target in targets {
-            if let other = seen[target.name] {
+            if let other = seen[target.name], nameResolved {
                 reader.error(
                     "hosts \(other) and \(target.inventoryName) both have the target name `\(target.name)`; target names must be unique",
                     at: nameNode?.location ?? groupNode.location, rule: "duplicate-target")
