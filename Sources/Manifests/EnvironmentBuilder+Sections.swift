@@ -1,0 +1,200 @@
+/// Load balancers, deploy actions and health checks of an environment file.
+extension EnvironmentBuilder {
+    mutating func readLoadBalancers(_ node: YAMLNode) -> [LoadBalancerSpec] {
+        guard let items = node.items else {
+            reader.error("`load-balancers` must be a list, not \(node.kindDescription)", at: node.location, rule: "wrong-type")
+            return []
+        }
+        var result: [LoadBalancerSpec] = []
+        var names: [String: SourceLocation] = [:]
+        for (index, item) in items.enumerated() {
+            let path = "load-balancers[\(index)]"
+            guard let pairs = reader.mapping(item, path) else { continue }
+            let kinds = ["haproxy", "application-gateway", "simulated"]
+            reader.checkKeys(pairs, allowed: kinds, in: path)
+            guard let kind = reader.exactlyOne(of: kinds, in: pairs, at: item.location, path: path) else { continue }
+            let specs: [LoadBalancerSpec]
+            switch kind.key {
+            case "haproxy": specs = readHAProxy(kind.value, "\(path).haproxy").map(LoadBalancerSpec.haproxy)
+            case "application-gateway":
+                specs = readApplicationGateway(kind.value, "\(path).application-gateway").map { [.applicationGateway($0)] } ?? []
+            default:
+                let simulatedPath = "\(path).simulated"
+                guard let fields = reader.mapping(kind.value, simulatedPath) else { continue }
+                reader.checkKeys(fields, allowed: ["name"], in: simulatedPath)
+                specs = reader.required("name", in: fields, at: kind.value.location, path: simulatedPath)
+                    .flatMap { reader.string($0, "\(simulatedPath).name") }
+                    .map { [.simulated(SimulatedPoolSpec(name: $0))] } ?? []
+            }
+            for spec in specs {
+                if let first = names[spec.name] {
+                    reader.error(
+                        "two load balancers are named `\(spec.name)` (the first at line \(first.line)); names must be unique",
+                        at: kind.keyLocation, rule: "duplicate-load-balancer")
+                }
+                names[spec.name] = names[spec.name] ?? kind.keyLocation
+            }
+            result += specs
+        }
+        return result
+    }
+
+    /// One HAProxy per host of an inventory group (`hosts:`), or a single one (`name:`).
+    mutating func readHAProxy(_ node: YAMLNode, _ path: String) -> [HAProxyLoadBalancer] {
+        guard let pairs = reader.mapping(node, path) else { return [] }
+        reader.checkKeys(pairs, allowed: ["hosts", "name", "socket", "backend", "server", "timeout"], in: path)
+        func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
+        let which = reader.exactlyOne(of: ["hosts", "name"], in: pairs, at: node.location, path: path)
+        let socketNode = reader.required("socket", in: pairs, at: node.location, path: path)
+        let socket = socketNode.flatMap { reader.string($0, "\(path).socket") }
+        let backend = reader.required("backend", in: pairs, at: node.location, path: path)
+            .flatMap { reader.string($0, "\(path).backend") }
+        let timeout = value("timeout").map { reader.duration($0, "\(path).timeout") } ?? .seconds(5)
+        var servers: [String: String] = [:]
+        if let serverNode = value("server"), reader.string(serverNode, "\(path).server") != nil {
+            reader.checkTemplate(serverNode, "\(path).server", scopes: targetScopes, keepVersion: false)
+            for (name, scope) in zip(targetNames ?? [], targetScopes) {
+                servers[name] = serverNode.scalar.map { Template.render($0.text, vars: scope.vars) } ?? name
+            }
+        } else {
+            for name in targetNames ?? [] { servers[name] = name }
+        }
+        guard let which, let socket, let socketNode, let backend, let timeout else { return [] }
+        if which.key == "name" {
+            guard let name = reader.string(which.value, "\(path).name") else { return [] }
+            reader.checkTemplate(
+                socketNode, "\(path).socket", scopes: [TemplateScope(host: "", vars: [:])], keepVersion: false)
+            return [HAProxyLoadBalancer(name: name, socket: socket, host: nil, backend: backend, servers: servers, timeout: timeout)]
+        }
+        guard let group = reader.string(which.value, "\(path).hosts") else { return [] }
+        guard let inventory else {
+            reader.error(
+                "`\(path).hosts` names an inventory group, but the targets do not come from an inventory; use `name:` and `socket:` instead",
+                at: which.value.location, rule: "no-inventory")
+            return []
+        }
+        guard requireGroup(group, at: which.value, path: "\(path).hosts", in: inventory) else { return [] }
+        let hosts = inventory.hosts(inGroup: group)
+        if hosts.isEmpty {
+            reader.error("group `\(group)` of \(inventory.file) has no hosts", at: which.value.location, rule: "empty-group")
+        }
+        let scopes = hosts.map { TemplateScope.host(name: $0.name, address: $0.address, vars: $0.vars) }
+        reader.checkTemplate(socketNode, "\(path).socket", scopes: scopes, keepVersion: false)
+        return zip(hosts, scopes).map { host, scope in
+            HAProxyLoadBalancer(
+                name: host.name, socket: Template.render(socket, vars: scope.vars), host: host.address, backend: backend,
+                servers: servers, timeout: timeout)
+        }
+    }
+
+    mutating func readApplicationGateway(_ node: YAMLNode, _ path: String) -> ApplicationGatewayPool? {
+        guard let pairs = reader.mapping(node, path) else { return nil }
+        reader.checkKeys(pairs, allowed: ["name", "subscription", "resource-group", "gateway", "pool"], in: path)
+        func optional(_ key: String) -> String? {
+            pairs.last { $0.key == key }.flatMap { reader.string($0.value, "\(path).\(key)") }
+        }
+        func required(_ key: String) -> String? {
+            reader.required(key, in: pairs, at: node.location, path: path).flatMap { reader.string($0, "\(path).\(key)") }
+        }
+        let name = optional("name")
+        let subscription = optional("subscription")
+        let group = required("resource-group")
+        let gateway = required("gateway")
+        let pool = required("pool")
+        guard let group, let gateway, let pool else { return nil }
+        return ApplicationGatewayPool(
+            name: name ?? "\(gateway)/\(pool)", subscription: subscription, resourceGroup: group, gateway: gateway, pool: pool)
+    }
+
+    // MARK: Deploy and prepare
+
+    mutating func readAction(_ node: YAMLNode, _ path: String, targets: TargetSource?) -> DeployAction? {
+        guard let pairs = reader.mapping(node, path) else { return nil }
+        reader.checkKeys(
+            pairs, allowed: ["run", "become", "timeout", "connection", "vmss-model-update", "simulated"], in: path)
+        guard let kind = reader.exactlyOne(of: ["run", "vmss-model-update", "simulated"], in: pairs, at: node.location, path: path)
+        else { return nil }
+        func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
+        if kind.key != "run" {
+            for pair in pairs where ["become", "timeout", "connection"].contains(pair.key) {
+                reader.error("`\(path).\(pair.key)` only applies to `run`", at: pair.keyLocation, rule: "unexpected-key")
+            }
+        }
+        switch kind.key {
+        case "run":
+            guard let command = reader.string(kind.value, "\(path).run") else { return nil }
+            reader.checkTemplate(kind.value, "\(path).run", scopes: targetScopes, keepVersion: true)
+            let become = value("become").map { reader.bool($0, "\(path).become") } ?? false
+            let timeout = value("timeout").map { reader.duration($0, "\(path).timeout") } ?? .seconds(600)
+            let connection = value("connection").map { reader.choice($0, "\(path).connection", as: RunAction.Connection.self) }
+                ?? .ssh
+            guard let become, let timeout, let connection else { return nil }
+            return .run(RunAction(command: command, become: become, timeout: timeout, connection: connection))
+        case "vmss-model-update":
+            if let targets, case .vmss = targets {} else if targets != nil {
+                reader.error(
+                    "`\(path).vmss-model-update` updates scale set instances; it needs `targets.vmss`",
+                    at: kind.keyLocation, rule: "incompatible-action")
+            }
+            guard !kind.value.isNull else { return .vmssModelUpdate(VMSSModelUpdate(forceUpdateExtension: nil)) }
+            let sub = "\(path).vmss-model-update"
+            guard let fields = reader.mapping(kind.value, sub) else { return nil }
+            reader.checkKeys(fields, allowed: ["force-update-extension"], in: sub)
+            let ext = fields.last { $0.key == "force-update-extension" }.flatMap { reader.string($0.value, "\(sub).force-update-extension") }
+            return .vmssModelUpdate(VMSSModelUpdate(forceUpdateExtension: ext))
+        default:
+            let sub = "\(path).simulated"
+            guard let fields = reader.mapping(kind.value, sub) else { return nil }
+            reader.checkKeys(fields, allowed: ["duration", "failure-rate", "unhealthy-rate"], in: sub)
+            func field(_ key: String) -> YAMLNode? { fields.last { $0.key == key }?.value }
+            let duration = field("duration").map { reader.duration($0, "\(sub).duration") } ?? .seconds(1)
+            let failure = field("failure-rate").map { reader.double($0, "\(sub).failure-rate", range: 0...1) } ?? 0
+            let unhealthy = field("unhealthy-rate").map { reader.double($0, "\(sub).unhealthy-rate", range: 0...1) } ?? 0
+            guard let duration, let failure, let unhealthy else { return nil }
+            return .simulated(SimulatedUpdate(duration: duration, failureRate: failure, unhealthyRate: unhealthy))
+        }
+    }
+
+    // MARK: Health
+
+    mutating func readHealth(_ node: YAMLNode, loadBalancers: [LoadBalancerSpec]) -> HealthCheckSpec? {
+        guard let pairs = reader.mapping(node, "health") else { return nil }
+        reader.checkKeys(pairs, allowed: ["http", "expect-status", "load-balancer", "provider"], in: "health")
+        guard let kind = reader.exactlyOne(of: ["http", "load-balancer", "provider"], in: pairs, at: node.location, path: "health")
+        else { return nil }
+        let expect = pairs.last { $0.key == "expect-status" }
+        if kind.key != "http", let expect {
+            reader.error("`health.expect-status` only applies to `http`", at: expect.keyLocation, rule: "unexpected-key")
+        }
+        switch kind.key {
+        case "http":
+            guard let url = reader.string(kind.value, "health.http") else { return nil }
+            reader.checkTemplate(kind.value, "health.http", scopes: targetScopes, keepVersion: true)
+            var status: Int?
+            if let expect {
+                status = reader.int(expect.value, "health.expect-status", minimum: 100)
+                if let value = status, value > 599 {
+                    reader.error("`health.expect-status` must be an HTTP status (100…599), not \(value)", at: expect.value.location, rule: "out-of-range")
+                }
+            }
+            return .http(url: url, expectStatus: status)
+        case "load-balancer", "provider":
+            guard let enabled = reader.bool(kind.value, "health.\(kind.key)") else { return nil }
+            guard enabled else {
+                reader.error(
+                    "`health.\(kind.key): false` turns off the check; choose one of `http`, `load-balancer` or `provider` instead",
+                    at: kind.value.location, rule: "wrong-type")
+                return nil
+            }
+            if kind.key == "provider" { return .provider }
+            if loadBalancers.isEmpty {
+                reader.error(
+                    "`health.load-balancer` asks the load balancers, but the environment has none",
+                    at: kind.keyLocation, rule: "no-load-balancer")
+            }
+            return .loadBalancer
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// The rolling policy of an environment file, and the checks that need the fleet size.
+extension EnvironmentBuilder {
+    static let strategyKeys = [
+        "batch", "max-unavailable", "max-failures", "min-in-service", "drain-timeout", "health-timeout", "pause",
+        "on-failure", "on-drain-timeout",
+    ]
+
+    mutating func readStrategy(_ node: YAMLNode, fleetSize: Int?) -> Strategy {
+        var strategy = Strategy()
+        let errorsBefore = reader.diagnostics.filter { $0.severity == .error }.count
+        guard let pairs = reader.mapping(node, "strategy") else { return strategy }
+        reader.checkKeys(pairs, allowed: Self.strategyKeys, in: "strategy")
+        func value(_ key: String) -> YAMLNode? {
+            guard let node = pairs.last(where: { $0.key == key })?.value else { return nil }
+            locations["strategy.\(key)"] = node.location
+            return node
+        }
+        if let node = value("batch") {
+            if let items = node.items {
+                if items.isEmpty {
+                    reader.error("`strategy.batch` must list at least one batch size", at: node.location, rule: "wrong-type")
+                }
+                let batches = items.enumerated().compactMap { index, item in
+                    quantity(item, "strategy.batch[\(index)]", minimum: 1)
+                }
+                if batches.count == items.count, !items.isEmpty { strategy.batches = batches }
+            } else if let batch = quantity(node, "strategy.batch", minimum: 1) {
+                strategy.batches = [batch]
+            }
+        }
+        if let node = value("max-unavailable") {
+            strategy.maxUnavailable = quantity(node, "strategy.max-unavailable", minimum: 1)
+        }
+        if let node = value("min-in-service"), let floor = quantity(node, "strategy.min-in-service", minimum: 0) {
+            strategy.minInService = floor
+        }
+        if let node = value("max-failures"), let count = reader.int(node, "strategy.max-failures", minimum: 0) {
+            strategy.maxFailures = count
+        }
+        if let node = value("drain-timeout"), let duration = reader.duration(node, "strategy.drain-timeout") {
+            strategy.drainTimeout = duration
+        }
+        if let node = value("health-timeout"), let duration = reader.duration(node, "strategy.health-timeout") {
+            strategy.healthTimeout = duration
+        }
+        if let node = value("pause"), let duration = reader.duration(node, "strategy.pause") {
+            strategy.pause = duration
+        }
+        if let node = value("on-failure"), let policy = reader.choice(node, "strategy.on-failure", as: Strategy.FailurePolicy.self) {
+            strategy.onFailure = policy
+        }
+        if let node = value("on-drain-timeout"),
+            let policy = reader.choice(node, "strategy.on-drain-timeout", as: Strategy.DrainTimeoutPolicy.self)
+        {
+            strategy.onDrainTimeout = policy
+        }
+        if let fleetSize, reader.diagnostics.filter({ $0.severity == .error }).count == errorsBefore {
+            checkFleet(strategy, fleetSize: fleetSize, batchLocation: locations["strategy.batch"] ?? locations["strategy"])
+        }
+        return strategy
+    }
+
+    /// A count (`2`, at least `minimum`) or a percentage (`"25%"`; above 0 when `minimum` is 1).
+    mutating func quantity(_ node: YAMLNode, _ path: String, minimum: Int) -> Quantity? {
+        guard let scalar = node.scalar, !scalar.isNull else {
+            reader.error(
+                "`\(path)` must be a count (like 2) or a percentage (like \"25%\"), not \(node.kindDescription)",
+                at: node.location, rule: "wrong-type")
+            return nil
+        }
+        if let count = scalar.int {
+            guard count >= minimum else {
+                reader.error("`\(path)` must be at least \(minimum), not \(count)", at: node.location, rule: "out-of-range")
+                return nil
+            }
+            return .count(count)
+        }
+        if let match = scalar.text.wholeMatch(of: /([0-9]+(?:\.[0-9]+)?)\s*%/), let percent = Double(match.output.1) {
+            let valid = minimum == 0 ? (0...100).contains(percent) : percent > 0 && percent <= 100
+            guard valid else {
+                let range = minimum == 0 ? "from 0% to 100%" : "above 0% and at most 100%"
+                reader.error("`\(path)` must be \(range), not \(scalar.text)", at: node.location, rule: "out-of-range")
+                return nil
+            }
+            return .percent(percent)
+        }
+        reader.error(
+            "`\(path)` must be a count (like 2) or a percentage (like \"25%\"), not `\(scalar.text)`",
+            at: node.location, rule: "wrong-type")
+        return nil
+    }
+
+    /// Checks that every batch can be taken out of service without breaking the floor or the
+    /// max-unavailable limit, for a fleet of known size.
+    mutating func checkFleet(_ strategy: Strategy, fleetSize total: Int, batchLocation: SourceLocation?) {
+        guard total > 0 else { return }
+        let floor = strategy.minInService.resolve(of: total, rounding: .down)
+        if floor > total {
+            reader.error(
+                "min-in-service \(strategy.minInService) asks for more targets than the \(total) in the fleet",
+                at: locations["strategy.min-in-service"], rule: "impossible-strategy")
+            return
+        }
+        let limit = strategy.maxUnavailable?.resolve(of: total, rounding: .upAtLeastOne)
+        for batch in strategy.batches {
+            let size = min(batch.resolve(of: total, rounding: .upAtLeastOne), total)
+            if size > total - floor {
+                reader.error(
+                    "a batch of \(size) would leave \(total - size) of \(total) targets in service, fewer than min-in-service "
+                        + "\(floor); lower the batch or the floor",
+                    at: batchLocation ?? locations["targets"], rule: "impossible-strategy")
+                return
+            }
+            if let limit, size > limit {
+                reader.error(
+                    "a batch of \(size) takes more targets out of service than max-unavailable allows (\(limit))",
+                    at: batchLocation, rule: "impossible-strategy")
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A YAML node with the place it was written, as the manifest loaders read it.
+///
+/// Scalars keep their text; their type is resolved with the YAML 1.2 core schema (so `yes`, `22:22`
+/// and `0755` are strings), and the YAML 1.1 readings are only used to warn.
+struct YAMLNode: Sendable {
+    enum Content: Sendable {
+        case scalar(YAMLScalar)
+        /// Pairs in file order, duplicates kept (they are reported by the parser).
+        case mapping([YAMLPair])
+        case sequence([YAMLNode])
+    }
+
+    var content: Content
+    var location: SourceLocation
+
+    var scalar: YAMLScalar? {
+        if case .scalar(let scalar) = content { return scalar }
+        return nil
+    }
+
+    var pairs: [YAMLPair]? {
+        if case .mapping(let pairs) = content { return pairs }
+        return nil
+    }
+
+    var items: [YAMLNode]? {
+        if case .sequence(let items) = content { return items }
+        return nil
+    }
+
+    var isNull: Bool { scalar?.isNull ?? false }
+
+    /// The value under `key`, the last one when the key is repeated (as YAML loaders do).
+    subscript(key: String) -> YAMLNode? {
+        pairs?.last { $0.key == key }?.value
+    }
+
+    /// What the node is, for messages: "a mapping", "a list", "a string", "a number", …
+    var kindDescription: String {
+        switch content {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar(let scalar): return scalar.kindDescription
+        }
+    }
+
+    /// The node written back as compact flow YAML (for variables that are not scalars).
+    var flowText: String {
+        switch content {
+        case .scalar(let scalar):
+            if scalar.isPlain { return scalar.text }
+            return "\"" + scalar.text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        case .sequence(let items):
+            return "[" + items.map(\.flowText).joined(separator: ", ") + "]"
+        case .mapping(let pairs):
+            return "{" + pairs.map { "\($0.key): \($0.value.flowText)" }.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+/// A mapping entry; `key` is the key's text.
+struct YAMLPair: Sendable {
+    var key: String
+    var keyLocation: SourceLocation
+    var value: YAMLNode
+}
+
+/// A scalar: its text, whether it was written plain (unquoted), and its explicit tag if any.
+struct YAMLScalar: Sendable {
+    var text: String
+    var isPlain: Bool
+    /// An explicit tag such as `tag:yaml.org,2002:str` or `!vault`; nil when none was written.
+    var tag: String?
+
+    /// A plain empty, `~` or `null` scalar.
+    var isNull: Bool {
+        guard isPlain, tag == nil else { return tag == "tag:yaml.org,2002:null" }
+        return ["", "~", "null", "Null", "NULL"].contains(text)
+    }
+
+    /// The boolean a plain `true`/`false` stands for (YAML 1.2 core schema).
+    var bool: Bool? {
+        guard isPlain, tag == nil || tag == "tag:yaml.org,2002:bool" else { return nil }
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
+    }
+
+    /// The integer a plain decimal, `0x` or `0o` number stands for.
+    var int: Int? {
+        guard isPlain, tag == nil || tag == "tag:yaml.org,2002:int" else { return nil }
+        if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
+        if text.hasPrefix("0o") { return Int(text.dropFirst(2), radix: 8) }
+        guard text.wholeMatch(of: /[-+]?[0-9]+/) != nil else { return nil }
+        return Int(text)
+    }
+
+    /// The number a plain integer or float stands for.
+    var double: Double? {
+        if let int { return Double(int) }
+        guard isPlain, tag == nil || tag == "tag:yaml.org,2002:float" else { return nil }
+        guard text.wholeMatch(of: /[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?/) != nil else {
+            return nil
+        }
+        return Double(text)
+    }
+
+    var kindDescription: String {
+        if isNull { return "null" }
+        if bool != nil { return "a boolean" }
+        if double != nil { return "a number" }
+        return "a string"
+    }
+
+    /// What a YAML 1.1 reader (PyYAML, Ansible, older tools) would turn this plain scalar into, when
+    /// that differs from the string it is for us: `yes` → boolean, `22:22` → 1342, `0755` → 493,
+    /// `1.10` → 1.1.
+    var yaml11Reading: String? {
+        guard isPlain, tag == nil else { return nil }
+        if text.wholeMatch(of: /y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF/) != nil {
+            return "the boolean \(["y", "yes", "on"].contains(text.lowercased()) ? "true" : "false")"
+        }
+        if text.wholeMatch(of: /[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?/) != nil {
+            return "a sexagesimal (base 60) number"
+        }
+        if text.wholeMatch(of: /[-+]?0[0-7_]+/) != nil, text.count > 1 {
+            return "an octal number"
+        }
+        if text.wholeMatch(of: /[-+]?[0-9]+\.[0-9]*0/) != nil {
+            return "the number \(Double(text).map { "\($0)" } ?? text)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Manifests
+import Testing
+
+@Suite struct InventoryTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!.path
+    }
+
+    @Test func productionInventoryHasTheSeedHosts() throws {
+        let (inventory, warnings) = try Inventory.load(path: Self.repoRoot + "/inventories/hosts.yml")
+        #expect(warnings.isEmpty)
+        #expect(inventory.hosts(inGroup: "backend_web").map(\.name) == ["10.0.5.10", "10.0.5.11"])
+        #expect(inventory.hosts(inGroup: "backend_lb").map(\.name) == ["10.0.3.20", "10.0.3.21"])
+        #expect(inventory.hosts(inGroup: "all").count == 4)
+        let web7 = try #require(inventory.host(named: "10.0.5.10"))
+        #expect(web7.vars == [
+            "ansible_user": "mishipay_user", "ansible_python_interpreter": "/usr/bin/python3",
+            "haproxy_host_name": "prod-backend-7",
+        ])
+        #expect(web7.groups == ["backend_web"])
+        #expect(web7.address == "10.0.5.10")
+        #expect(inventory.group(named: "backend_lb")?.location?.line == 18)
+    }
+
+    @Test(arguments: [
+        "derived-host-in-two-groups-conflicting-vars.yml", "k3s-ansible-inventory-sample.yml", "rke2-advanced-hosts.yml",
+    ])
+    func corpusInventoriesLoadWithoutErrors(name: String) throws {
+        let path = Self.fixture("corpus/\(name)")
+        let (inventory, _) = try Inventory.load(path: path)
+        #expect(!inventory.hosts.isEmpty)
+    }
+
+    @Test func siblingGroupsAtTheSameDepthResolveByName() throws {
+        let (inventory, _) = try Inventory.load(path: Self.fixture("corpus/derived-host-in-two-groups-conflicting-vars.yml"))
+        // rke2_agents and rke2_servers are both at depth 2; the later name (rke2_servers) wins.
+        #expect(inventory.host(named: "server0.example.com")?.vars["node_role"] == "server")
+        #expect(inventory.host(named: "server0.example.com")?.groups == ["rke2_cluster", "rke2_servers", "rke2_agents"])
+        #expect(inventory.host(named: "agent0.example.com")?.vars["node_role"] == "agent")
+        #expect(inventory.hosts(inGroup: "rke2_cluster").map(\.name) == ["server0.example.com", "agent0.example.com"])
+    }
+
+    @Test func precedenceRunsFromAllThroughDeeperGroupsToHostVars() throws {
+        let (inventory, _) = try Inventory.load(path: Self.fixture("inventory-precedence.yml"))
+        let web1 = try #require(inventory.host(named: "web1"))
+        #expect(web1.vars["role"] == "edge")        // child group beats its parent and `all`
+        #expect(web1.vars["port"] == "8080")        // host vars beat every group
+        #expect(web1.vars["region"] == "eu")        // inherited from the parent group
+        #expect(web1.vars["user"] == "deploy")      // from `all`
+        #expect(web1.vars["tags"] == "[a, b]")      // non-scalars keep their YAML text
+        #expect(web1.address == "192.0.2.1")
+        // File order: web2 is listed (line 12) before web1 (line 18).
+        #expect(inventory.hosts(inGroup: "web").map(\.name) == ["web2", "web1", "web3"])
+        #expect(inventory.group(named: "web")?.children == ["edge"])
+        #expect(inventory.host(named: "web3")?.vars["role"] == "web")
+    }
+
+    @Test func inventoryErrorsAreAllReportedWithLocations() {
+        let path = Self.fixture("inventory-errors.yml")
+        #expect(throws: ManifestError.self) { try Inventory.load(path: path) }
+        do {
+            _ = try Inventory.load(path: path)
+        } catch {
+            #expect(error.diagnostics.map { "\($0.location!.line):\($0.location!.column) \($0.rule!)" } == [
+                "3:3 unknown-key", "5:3 duplicate-key", "8:11 invalid-host", "9:18 invalid-group", "14:9 group-cycle",
+            ])
+            #expect(error.diagnostics[0].message == "unknown key `host` in `web`; did you mean `hosts`?")
+            #expect(error.diagnostics[1].message == "duplicate key 'vars'; it was first defined at line 2, column 3")
+        }
+    }
+}
