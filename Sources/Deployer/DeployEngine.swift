@@ -196,7 +196,14 @@ public struct DeployEngine: Sendable {
 public enum ProcessLiveness {
     public static func isAlive(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }
-        if kill(pid, 0) == 0 { return true }
-        return errno == EPERM
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // A killed process nobody has reaped yet (a zombie) still answers kill(0); it is gone all the same.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
+            let state = stat[stat.index(after: close)...].split(separator: " ").first
+            return state != "Z" && state != "X"
+        }
+        return true
     }
 }

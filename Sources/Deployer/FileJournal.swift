@@ -12,10 +12,13 @@ public actor FileJournal: Journal {
     public nonisolated let path: String
     private var count: Int
     private let encoder: JSONEncoder
+    private let onDurable: @Sendable (Int) -> Void
 
-    /// Opens (or creates) the journal at `path`, continuing its numbering.
-    public init(path: String) throws {
+    /// Opens (or creates) the journal at `path`, continuing its numbering. `onDurable` is called with
+    /// each record's number once it is on disk, before any other record can be written (a test seam).
+    public init(path: String, onDurable: @escaping @Sendable (Int) -> Void = { _ in }) throws {
         self.path = path
+        self.onDurable = onDurable
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -39,6 +42,7 @@ public actor FileJournal: Journal {
             throw DeployerError("cannot write the journal \(path): \(String(cString: strerror(errno)))")
         }
         count = record.seq
+        onDurable(record.seq)
         return record.seq
     }
 

@@ -273,9 +273,17 @@ struct Undo: Sendable {
     /// Restores `baseline` in every pool if the target was not updated or reports healthy; leaves it
     /// out otherwise. Returns whether it was restored and what happened.
     func restore(_ target: TargetID, baseline: [PoolID: MemberState], updated: Bool) async -> (restored: Bool, message: String) {
-        if updated {
-            let observation = try? await ctx.health.check(target)
-            if ctx.health.timing == .beforeRestore, observation?.healthy != true {
+        if updated, ctx.health.timing == .beforeRestore {
+            // The update may still be running on the provider's side: wait for it, within the health timeout.
+            let began = ctx.clock.now()
+            var observation = try? await ctx.health.check(target)
+            while observation?.healthy != true,
+                ctx.clock.now().timeIntervalSince(began) < strategy.healthTimeout.seconds
+            {
+                try? await ctx.clock.sleep(for: ctx.pollInterval)
+                observation = try? await ctx.health.check(target)
+            }
+            if observation?.healthy != true {
                 return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
             }
         }

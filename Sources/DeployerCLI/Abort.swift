@@ -49,7 +49,7 @@ struct Abort: AsyncParsableCommand {
         guard let limit = Duration(manifestText: wait) else {
             throw CommandFailure("error: --wait \(wait) is not a duration", code: .badInput)
         }
-        FileManager.default.createFile(atPath: workspace.abortMarker, contents: Data(deployID.utf8))
+        _ = FileManager.default.createFile(atPath: workspace.abortMarker, contents: Data(deployID.utf8))
         Console.out("Asked deploy \(deployID) (pid \(holder.pid)) to stop and put back what it took out; waiting…")
         let deadline = Date().addingTimeInterval(limit.seconds)
         while Date() < deadline {

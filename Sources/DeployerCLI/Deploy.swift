@@ -36,7 +36,7 @@ struct Deploy: AsyncParsableCommand {
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)
         let events = Renderers.make(output)
-        let context = try workspace.context(events: events, control: control, checkpoint: Session.checkpoint())
+        let context = try workspace.context(events: events, control: control)
         let engine = DeployEngine(context)
         let deployID = Identity.newDeployID()
         let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: "deploy")
@@ -63,7 +63,7 @@ struct Deploy: AsyncParsableCommand {
         let handler = Session.installInterruptHandler(control)
         defer { handler.cancel() }
         let summary = try await Session.withLockWait(lockOptions) {
-            try await engine.deploy(request, journal: try workspace.newJournal(deployID: deployID))
+            try await engine.deploy(request, journal: try workspace.newJournal(deployID: deployID, onDurable: Session.checkpoint()))
         }
         Session.audit(workspace, command: "deploy", version: version, outcome: summary.outcome.rawValue, deployID: deployID)
         try Session.finish(summary, output: output)

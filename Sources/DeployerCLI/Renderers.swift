@@ -50,8 +50,8 @@ final class PlainRenderer: EventSink {
                 return true
             }
             guard due else { return nil }
-            return "\(target)  waiting for \(waitingFor.dropFirst(target.rawValue.count + 1)) "
-                + "(\(Int(elapsed.seconds)) s of \(Int(timeout.seconds)) s, \(detail))"
+            _ = target
+            return "waiting for \(waitingFor) (\(Int(elapsed.seconds)) s of \(Int(timeout.seconds)) s, \(detail))"
         case .stepFinished(let target, let step, let pool, let ok, let elapsed, let message):
             let on = pool.map { " \($0)" } ?? ""
             let note = message.map { ": \($0)" } ?? ""
@@ -105,7 +105,7 @@ final class LiveRenderer: EventSink {
                 update(&state, target) { $0.status = step.rawValue + (pool.map { " \($0)" } ?? "") }
             case .waiting(let target, _, let waitingFor, let elapsed, let timeout, let detail):
                 update(&state, target) {
-                    $0.status = "waiting for \(waitingFor.dropFirst(target.rawValue.count + 1)) (\(Int(elapsed.seconds)) s of \(Int(timeout.seconds)) s, \(detail))"
+                    $0.status = "waiting for \(waitingFor) (\(Int(elapsed.seconds)) s of \(Int(timeout.seconds)) s, \(detail))"
                 }
                 force = false
             case .stepFinished(let target, let step, let pool, let ok, _, let message):

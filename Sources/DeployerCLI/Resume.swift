@@ -22,13 +22,13 @@ struct Resume: AsyncParsableCommand {
         }
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-        let context = try workspace.context(events: Renderers.make(output), control: control, checkpoint: Session.checkpoint())
+        let context = try workspace.context(events: Renderers.make(output), control: control)
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
             deployID: unfinished.replay.deployID, command: "resume")
         let handler = Session.installInterruptHandler(control)
         defer { handler.cancel() }
-        let summary = try await DeployEngine(context).resume(request, journal: try FileJournal(path: unfinished.path))
+        let summary = try await DeployEngine(context).resume(request, journal: try FileJournal(path: unfinished.path, onDurable: Session.checkpoint()))
         Session.audit(workspace, command: "resume", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
         try Session.finish(summary, output: output)
     }

@@ -57,7 +57,11 @@ enum Session {
         guard let value = ProcessInfo.processInfo.environment["DEPLOYER_TEST_STOP_AT_RECORD"], let stopAt = Int(value)
         else { return { _ in } }
         return { seq in
-            if seq == stopAt { kill(getpid(), SIGSTOP) }
+            guard seq == stopAt else { return }
+            // Called inside the journal's append: blocking here keeps every other record from being
+            // written, whatever other threads do before the stop takes hold.
+            kill(getpid(), SIGSTOP)
+            while true { sleep(60) }
         }
     }
 
@@ -77,7 +81,7 @@ enum Session {
             handle.write(Data(line.utf8))
             try? handle.close()
         } else {
-            FileManager.default.createFile(atPath: workspace.auditLog, contents: Data(line.utf8))
+            _ = FileManager.default.createFile(atPath: workspace.auditLog, contents: Data(line.utf8))
         }
     }
 

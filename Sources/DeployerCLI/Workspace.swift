@@ -64,17 +64,14 @@ struct Workspace {
     }
 
     /// Wires the environment's providers into a deploy context.
-    func context(
-        events: any EventSink, control: DeployControl = DeployControl(),
-        checkpoint: @escaping @Sendable (Int) -> Void = { _ in }
-    ) throws -> DeployContext {
+    func context(events: any EventSink, control: DeployControl = DeployControl()) throws -> DeployContext {
         let lock = FileDeployLock(path: lockPath)
         switch environment.targets {
         case .simulated(let spec):
             let world = try simulatedWorld(spec)
             return DeployContext(
                 fleet: world, traffic: world, health: world, lock: lock, events: events, control: control,
-                pollInterval: .milliseconds(250), checkpoint: checkpoint)
+                pollInterval: .milliseconds(250))
         case .hosts:
             throw CommandFailure(
                 "error: \(environment.name) deploys to inventory hosts over SSH and HAProxy; this version of "
@@ -131,9 +128,9 @@ struct Workspace {
     }
 
     /// A new journal file for a deploy.
-    func newJournal(deployID: String) throws -> FileJournal {
+    func newJournal(deployID: String, onDurable: @escaping @Sendable (Int) -> Void) throws -> FileJournal {
         try FileManager.default.createDirectory(atPath: journalDir, withIntermediateDirectories: true)
-        return try FileJournal(path: "\(journalDir)/\(deployID).jsonl")
+        return try FileJournal(path: "\(journalDir)/\(deployID).jsonl", onDurable: onDurable)
     }
 }
 
@@ -145,7 +142,9 @@ extension String {
 enum Identity {
     static func current(deployID: String?, command: String, message: String? = nil, manual: Bool = false) -> LockInfo {
         let environment = ProcessInfo.processInfo.environment
-        let user = environment["DEPLOYER_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        let user =
+            environment["DEPLOYER_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+            ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
         return LockInfo(
             user: user, host: ProcessInfo.processInfo.hostName, pid: getpid(), since: Date(), deployID: deployID,
             command: command, message: message, manual: manual)

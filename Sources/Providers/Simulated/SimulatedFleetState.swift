@@ -21,7 +21,7 @@ public struct SimulatedFleetState: Sendable, Equatable, Codable {
         self.init(
             targets: names.map { name in
                 SimulatedTarget(
-                    id: TargetID(name), version: version, healthy: true, updating: false,
+                    id: TargetID(name), version: version, healthy: true, pending: nil,
                     members: Dictionary(uniqueKeysWithValues: pools.map { ($0.rawValue, SimulatedMember(state: .ready)) }))
             },
             pools: pools, sessionsPerTarget: sessionsPerTarget, sessionSeconds: sessionSeconds)
@@ -34,9 +34,35 @@ public struct SimulatedTarget: Sendable, Equatable, Codable {
     public var id: TargetID
     public var version: String
     public var healthy: Bool
-    public var updating: Bool
+    /// An update the provider is carrying out. It finishes on its own at `finishesAt`, whether or not
+    /// the deployer process that started it is still alive, as a scale set's update would.
+    public var pending: PendingUpdate?
     /// Membership by pool name.
     public var members: [String: SimulatedMember]
+
+    public var updating: Bool { pending != nil }
+
+    /// The target as it is at `now`: an update whose time is up has finished.
+    func settled(at now: Date) -> SimulatedTarget {
+        guard let pending, now >= pending.finishesAt else { return self }
+        var settled = self
+        settled.pending = nil
+        if pending.fails {
+            settled.healthy = false
+        } else {
+            settled.version = pending.version
+            settled.healthy = !pending.unhealthy
+        }
+        return settled
+    }
+}
+
+/// An update in progress, with its outcome decided when it started.
+public struct PendingUpdate: Sendable, Equatable, Codable {
+    public var version: String
+    public var finishesAt: Date
+    public var fails: Bool
+    public var unhealthy: Bool
 }
 
 public struct SimulatedMember: Sendable, Equatable, Codable {

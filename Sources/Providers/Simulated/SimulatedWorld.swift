@@ -41,8 +41,13 @@ public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
 
     /// The current state (read from the store when there is one).
     public func snapshot() throws -> SimulatedFleetState {
-        if let store { return try store.read() ?? memory }
-        return memory
+        var state = memory
+        if let store { state = try store.read() ?? memory }
+        let now = clock.now()
+        if state.targets.contains(where: { $0.pending != nil }) {
+            state.targets = state.targets.map { $0.settled(at: now) }
+        }
+        return state
     }
 
     // MARK: Fleet
@@ -58,22 +63,18 @@ public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
     }
 
     public func update(_ target: TargetID, to version: String) async throws {
-        try mutate(target) { $0.updating = true }
-        try await clock.sleep(for: faults.updateDuration)
         let attempt = nextAttempt(target, "update")
         let fails =
             faults.failingTargets.contains(target) || faults.draw(target, "update", attempt) < faults.updateFailureRate
         let unhealthy =
             faults.unhealthyTargets.contains(target) || faults.draw(target, "health", attempt) < faults.unhealthyRate
+        let finishesAt = clock.now().addingTimeInterval(faults.updateDuration.seconds)
         try mutate(target) {
-            $0.updating = false
-            if fails {
-                $0.healthy = false
-            } else {
-                $0.version = version
-                $0.healthy = !unhealthy
-            }
+            $0.pending = PendingUpdate(version: version, finishesAt: finishesAt, fails: fails, unhealthy: unhealthy)
         }
+        try await clock.sleep(for: faults.updateDuration)
+        let now = max(clock.now(), finishesAt)
+        try mutate(target) { $0 = $0.settled(at: now) }
         if fails {
             throw DeployerError("simulated update of \(target) to \(version) failed (injected fault)")
         }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Deployer
+import Foundation
+import Manifests
+
+struct Drain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take one target out of every load balancer, waiting for its sessions to end.",
+        discussion: """
+            The target stops taking new traffic in every pool; once its sessions end (bounded by the \
+            environment's drain-timeout) it is taken out (maint). Refused when that would leave fewer \
+            targets in service than min-in-service, or more out than max-unavailable — unless --force. \
+            Takes the environment's lock while it works. Put it back with `deployer restore`.
+            """)
+
+    @OptionGroup var target: EnvironmentOptions
+    @Argument(help: "The target to take out (as `deployer status` names it).")
+    var name: String
+    @Flag(help: "Drain even if it breaks min-in-service or max-unavailable (a warning is printed).")
+    var force = false
+    @OptionGroup var lockOptions: LockOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await ManualCommand.run(target, lockOptions: lockOptions, output: output, command: "drain", name: name) { operations in
+            let outcome = try await operations.drain(TargetID(name), force: force)
+            let changed = outcome.changed.isEmpty ? "it was already out of every pool" : "out of \(outcome.changed.map(\.rawValue).joined(separator: ", "))"
+            return (outcome, "\(name) drained: \(changed).")
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put one target back into every load balancer it was taken out of.",
+        discussion: """
+            Refused when the target is not healthy (traffic would reach a broken server) unless --force. \
+            Takes the environment's lock while it works.
+            """)
+
+    @OptionGroup var target: EnvironmentOptions
+    @Argument(help: "The target to put back.")
+    var name: String
+    @Flag(help: "Restore even if it is not healthy (a warning is printed).")
+    var force = false
+    @OptionGroup var lockOptions: LockOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await ManualCommand.run(target, lockOptions: lockOptions, output: output, command: "restore", name: name) { operations in
+            let outcome = try await operations.restore(TargetID(name), force: force)
+            let changed = outcome.changed.isEmpty ? "it was already in every pool" : "back in \(outcome.changed.map(\.rawValue).joined(separator: ", "))"
+            return (outcome, "\(name) restored: \(changed).")
+        }
+    }
+}
+
+/// Drain and restore: take the lock, do the operation, release, report.
+enum ManualCommand {
+    static func run(
+        _ options: EnvironmentOptions, lockOptions: LockOptions, output: OutputOptions, command: String, name: String,
+        _ body: (ManualOperations) async throws -> (ManualOperations.Outcome, String)
+    ) async throws {
+        let workspace = try Workspace.load(options)
+        let context = try workspace.context(events: Renderers.make(output))
+        let holder = Identity.current(deployID: nil, command: "\(command) \(name)")
+        try await Session.withLockWait(lockOptions) {
+            if let other = try await context.lock.acquire(holder) { throw LockHeld(holder: other) }
+        }
+        let result: (ManualOperations.Outcome, String)
+        do {
+            result = try await body(ManualOperations(context, strategy: workspace.environment.strategy))
+        } catch {
+            try? await context.lock.release(holder)
+            Session.audit(workspace, command: "\(command) \(name)", outcome: "failed")
+            throw error
+        }
+        try await context.lock.release(holder)
+        Session.audit(workspace, command: "\(command) \(name)", outcome: "done")
+        switch output.output {
+        case .json:
+            Console.out(JSONText.line([
+                "target": name, "command": command, "changed": result.0.changed.map(\.rawValue),
+                "unchanged": result.0.unchanged.map(\.rawValue), "warnings": result.0.warnings,
+            ]))
+        case .text:
+            for warning in result.0.warnings { Console.error("warning: \(warning)") }
+            Console.out(result.1)
+        }
+    }
+}

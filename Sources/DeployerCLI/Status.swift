@@ -1,0 +1,119 @@
+import ArgumentParser
+import Deployer
+import Foundation
+import Manifests
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show where every target stands, and any deploy in progress.",
+        discussion: """
+            For every target: in service / drained / out / unhealthy / updating, its version, and its \
+            state and open sessions in every load balancer. Then who holds the lock and since when, \
+            and any deploy that did not finish. Changes nothing.
+            """)
+
+    @OptionGroup var target: EnvironmentOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let workspace = try Workspace.load(target)
+        let context = try workspace.context(events: DiscardingEventSink())
+        let state = try await context.readState()
+        let lock = try await context.lock.current()
+        let unfinished = try workspace.unfinishedJournal()
+        let rows = state.targets.map { Row(target: $0, state: state, inFlight: unfinished?.replay.inFlight[$0.id]) }
+        switch output.output {
+        case .json:
+            Console.out(JSONText.pretty(Report(
+                environment: workspace.environment.name, targets: rows, lock: lock,
+                unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) })))
+        case .text:
+            Console.out(text(workspace, rows: rows, pools: state.pools, lock: lock, unfinished: unfinished?.replay))
+        }
+    }
+
+    struct Report: Encodable {
+        var environment: String
+        var targets: [Row]
+        var lock: LockInfo?
+        var unfinishedDeploy: UnfinishedDeploy?
+    }
+
+    struct UnfinishedDeploy: Encodable {
+        var id: String
+        var version: String
+        var finished: Int
+        var inFlight: [String]
+        var notStarted: Int
+        init(_ replay: JournalReplay) {
+            id = replay.deployID
+            version = replay.version
+            finished = replay.finished.count
+            inFlight = replay.inFlight.keys.map(\.rawValue).sorted()
+            notStarted = replay.notStarted.count
+        }
+    }
+
+    struct Row: Encodable {
+        var target: String
+        var state: String
+        var version: String?
+        var health: String
+        var pools: [String: PoolMember]
+        var deploying: Bool
+
+        init(target: TargetSnapshot, state fleet: FleetState, inFlight: JournalReplay.InFlightTarget?) {
+            self.target = target.id.rawValue
+            version = target.version
+            health = target.health.rawValue
+            let members = fleet.members[target.id] ?? [:]
+            pools = Dictionary(uniqueKeysWithValues: members.map { ($0.key.rawValue, $0.value) })
+            deploying = inFlight != nil
+            if target.updating {
+                self.state = "updating"
+            } else if target.health == .unhealthy {
+                self.state = "unhealthy"
+            } else if fleet.isInService(target) {
+                self.state = "in service"
+            } else if members.values.contains(where: { $0.state == .drain }) {
+                self.state = "draining"
+            } else {
+                self.state = "out of service"
+            }
+        }
+    }
+
+    private func text(_ workspace: Workspace, rows: [Row], pools: [PoolID], lock: LockInfo?, unfinished: JournalReplay?) -> String {
+        var lines: [String] = ["\(workspace.environment.name): \(rows.count) target(s)"]
+        let width = max(6, rows.map(\.target.count).max() ?? 6)
+        var header = "  " + "target".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + "state".padding(toLength: 15, withPad: " ", startingAt: 0) + "version".padding(toLength: 12, withPad: " ", startingAt: 0)
+        for pool in pools { header += "  " + pool.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0) }
+        lines.append(header)
+        for row in rows {
+            var line = "  " + row.target.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + (row.state + (row.deploying ? "*" : "")).padding(toLength: 15, withPad: " ", startingAt: 0)
+                + (row.version ?? "?").padding(toLength: 12, withPad: " ", startingAt: 0)
+            for pool in pools {
+                let member = row.pools[pool.rawValue]
+                var cell = member?.state.rawValue ?? "absent"
+                if let sessions = member?.sessions, sessions > 0 { cell += " (\(sessions) sess)" }
+                line += "  " + cell.padding(toLength: 14, withPad: " ", startingAt: 0)
+            }
+            lines.append(line)
+        }
+        let inService = rows.filter { $0.state == "in service" }.count
+        lines.append("In service: \(inService) of \(rows.count).")
+        if let lock {
+            lines.append("Lock: \(LockHeld(holder: lock).description)")
+        } else {
+            lines.append("Lock: free")
+        }
+        if let unfinished {
+            lines.append(
+                "Unfinished deploy \(unfinished.deployID) of \(unfinished.version): \(unfinished.finished.count) target(s) done, "
+                    + "\(unfinished.inFlight.count) in flight (*), \(unfinished.notStarted.count) not started. "
+                    + "Run `deployer resume \(target.environment)` or `deployer abort \(target.environment)`.")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// Runs the real `deployer` executable built beside the tests.
+struct DeployerProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["DEPLOYER_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for candidate in [".build/debug/deployer", ".build/release/deployer"] {
+            let path = root.appendingPathComponent(candidate).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return root.appendingPathComponent(".build/debug/deployer").path
+    }
+
+    /// Runs deployer to completion (bounded by `timeout`) and returns its status and output.
+    @discardableResult
+    static func run(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], timeout: Double = 60
+    ) throws -> Result {
+        let process = try start(arguments, in: directory, environment: environment)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.process.isRunning, Date() < deadline { usleep(5_000) }
+        if process.process.isRunning {
+            kill(process.process.processIdentifier, SIGKILL)
+            process.process.waitUntilExit()
+            Issue.record("deployer \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+        }
+        process.process.waitUntilExit()
+        return Result(status: process.process.terminationStatus, stdout: process.stdout(), stderr: process.stderr())
+    }
+
+    final class Running {
+        let process: Process
+        let out: URL
+        let err: URL
+        init(process: Process, out: URL, err: URL) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+        func stdout() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        func stderr() -> String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
+    }
+
+    /// Starts deployer; output goes to files so a stopped or killed process cannot block a pipe.
+    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env["DEPLOYER_STATE_DIR"] = nil
+        env["DEPLOYER_TEST_STOP_AT_RECORD"] = nil
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let id = UUID().uuidString
+        let out = URL(fileURLWithPath: directory).appendingPathComponent(".out-\(id)")
+        let err = URL(fileURLWithPath: directory).appendingPathComponent(".err-\(id)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, out: out, err: err)
+    }
+
+    /// Whether the process is stopped (SIGSTOP), from /proc.
+    static func isStopped(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.first == "T" || fields.first == "t"
+    }
+}
+
+/// A scratch directory with an environment file, removed afterwards.
+struct Scratch {
+    let path: String
+
+    init(environment name: String = "sim", yaml: String) throws {
+        path = NSTemporaryDirectory() + "deployer-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path + "/inventories", withIntermediateDirectories: true)
+        try yaml.write(toFile: "\(path)/inventories/\(name).yml", atomically: true, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    static func simulated(
+        count: Int = 6, batch: String = "2", maxUnavailable: Int = 2, minInService: Int = 4, sessions: Int = 0,
+        duration: String = "0s", failureRate: Double = 0, drainTimeout: String = "10s"
+    ) -> String {
+        """
+        targets:
+          simulated:
+            count: \(count)
+            name-prefix: web-
+            initial-version: v1
+            sessions: \(sessions)
+            session-duration: 2s
+        load-balancers:
+          - simulated:
+              name: lb-1
+          - simulated:
+              name: lb-2
+        deploy:
+          simulated:
+            duration: \(duration)
+            failure-rate: \(failureRate)
+        health:
+          provider: true
+        strategy:
+          batch: \(batch)
+          max-unavailable: \(maxUnavailable)
+          min-in-service: \(minInService)
+          drain-timeout: \(drainTimeout)
+          health-timeout: 5s
+        version: v2
+
+        """
+    }
+}
+
+/// The state `deployer status --output json` reports.
+struct StatusReport: Decodable {
+    struct Row: Decodable {
+        var target: String
+        var state: String
+        var version: String?
+    }
+    struct Unfinished: Decodable { var id: String }
+    struct Holder: Decodable { var command: String }
+    var targets: [Row]
+    var lock: Holder?
+    var unfinishedDeploy: Unfinished?
+
+    static func read(in directory: String, environment: String = "sim") throws -> StatusReport {
+        let result = try DeployerProcess.run(["status", environment, "--output", "json"], in: directory)
+        return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
+    }
+}
