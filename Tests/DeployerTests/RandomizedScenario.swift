@@ -75,9 +75,9 @@ struct RandomizedScenario: CustomStringConvertible {
         }
         let floor: Quantity =
             rng.chance(0.5)
-            ? .count(rng.int(0...max(0, count - 2)))
-            : .percent(Double(rng.pick([0, 25, 50, 60, 75, 80, 90])))
-        let batches = (0..<rng.int(1...3)).map { _ in quantity(count: 1...4, percent: 10...50) }
+            ? .count(rng.int(0...max(0, count - 3)))
+            : .percent(Double(rng.pick([0, 25, 50, 60, 75, 90])))
+        let batches = (0..<rng.int(1...3)).map { _ in quantity(count: 1...3, percent: 10...40) }
         self.strategy = Strategy(
             batches: batches,
             maxUnavailable: rng.chance(0.3) ? nil : quantity(count: 1...5, percent: 10...60),
