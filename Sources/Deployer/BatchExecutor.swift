@@ -98,6 +98,10 @@ struct BatchExecutor: Sendable {
                 try await ctx.clock.sleep(for: request.strategy.pause)
             }
         }
+        // The check at the top of the loop does not see failures of the last batch.
+        if outcome == nil, stopReason == nil, failures > limits.maxFailures {
+            stopReason = "\(failures) target(s) failed, more than max-failures \(limits.maxFailures)"
+        }
 
         let finalOutcome: DeploySummary.Outcome
         if let outcome {
@@ -231,10 +235,15 @@ struct BatchExecutor: Sendable {
     /// Puts the batch's targets back on the version they had, one at a time.
     private func rollBack(_ batch: [TargetResult], runner: TargetRunner) async -> [TargetResult] {
         var rolled: [TargetResult] = []
+        // Pool states from before the deploy: a target that failed its check is out of its pools now,
+        // and must go back to where it was, not to where the failure left it.
+        let baselines = (try? await journal.records()).flatMap(JournalReplay.init)?.finished
         for result in batch where result.outcome != .interrupted {
             guard let from = result.fromVersion, result.version != from else { continue }
             ctx.events.emit(.notice(Notice(.warning, "rolling \(result.target) back to \(from)")))
-            var back = await runner.run(result.target, to: from, fromVersion: result.version, outcome: .rolledBack)
+            var back = await runner.run(
+                result.target, to: from, fromVersion: result.version, baseline: baselines?[result.target]?.baseline,
+                outcome: .rolledBack)
             if back.outcome == .failed {
                 back.message = "rollback to \(from) failed: \(back.message ?? "")"
             }

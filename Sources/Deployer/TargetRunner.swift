@@ -179,10 +179,14 @@ struct TargetRunner: Sendable {
                 let left = open.map { "\($0.1) on \($0.0)" }.joined(separator: ", ")
                 switch strategy.onDrainTimeout {
                 case .fail:
-                    for pool in pools where baseline[pool] == .ready { try? await setState(.ready, of: target, in: pool) }
+                    var restored = true
+                    for pool in pools where baseline[pool] == .ready {
+                        do { try await setState(.ready, of: target, in: pool) } catch { restored = false }
+                    }
                     throw StepFailure(
                         message: "still \(left) session(s) after the drain timeout (\(timeout.manifestText)); "
-                            + "put back untouched", restored: true)
+                            + (restored ? "put back untouched" : "could not put it back in every pool"),
+                        restored: restored)
                 case .proceed:
                     ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left) session(s) open; updating anyway (on-drain-timeout: proceed)")))
                 case .shutdownSessions:
