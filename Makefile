@@ -1,0 +1,50 @@
+# deployer — make demo (roll the simulated fleet), make test (every test), make bench, make install.
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+DEMO_STATE ?= .demo-state
+# Debian packages the build and the tests need (installed by `make deps` when missing).
+APT_PACKAGES ?= ca-certificates git
+
+.PHONY: all build release demo test bench install deps clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: swift is not installed (https://www.swift.org/install/linux/)"; exit 2; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product deployer
+
+# Rolls the built-in simulated environment (inventories/simulated.yml) from v6.21.17 to v6.21.18,
+# starting from a fresh fleet each time; then shows where every target stands.
+demo: release
+	@rm -rf $(DEMO_STATE)
+	.build/release/deployer plan simulated --state-dir $(DEMO_STATE)
+	@echo
+	.build/release/deployer deploy simulated --yes --state-dir $(DEMO_STATE)
+	@echo
+	.build/release/deployer status simulated --state-dir $(DEMO_STATE)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product deployer-bench
+	.build/release/deployer-bench
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/deployer $(DESTDIR)$(PREFIX)/bin/deployer
+
+clean:
+	rm -rf .build $(DEMO_STATE)
