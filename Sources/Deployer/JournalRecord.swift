@@ -78,7 +78,7 @@ public protocol Journal: Sendable {
 public actor InMemoryJournal: Journal {
     private var stored: [JournalRecord] = []
 
-    public init(records: [JournalRecord] = []) { self.stored = records }
+    public init() {}
 
     public func append(_ record: JournalRecord) async throws -> Int {
         var record = record

@@ -96,6 +96,7 @@ final class LiveRenderer: EventSink {
             switch event {
             case .planned(let plan):
                 state.header = "\(plan.environment) → \(plan.version): \(plan.deployOrder.count) target(s), \(plan.batches.count) batch(es)"
+                permanent.append(paint(state.header, "1"))
             case .lockAcquired:
                 force = false
             case .batchStarted(let index, let count, let targets):

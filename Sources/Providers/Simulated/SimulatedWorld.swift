@@ -41,12 +41,11 @@ public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
 
     /// The current state (read from the store when there is one).
     public func snapshot() throws -> SimulatedFleetState {
-        var state = memory
-        if let store { state = try store.read() ?? memory }
+        // In memory, `update` settles what it started; a stored fleet may hold updates started by a
+        // process that is gone, which finish on their own when their time is up.
+        guard let store, var state = try store.read() else { return memory }
         let now = clock.now()
-        if state.targets.contains(where: { $0.pending != nil }) {
-            state.targets = state.targets.map { $0.settled(at: now) }
-        }
+        state.targets = state.targets.map { $0.settled(at: now) }
         return state
     }
 
