@@ -104,7 +104,8 @@ struct Status: AsyncParsableCommand {
         let inService = rows.filter { $0.state == "in service" }.count
         lines.append("In service: \(inService) of \(rows.count).")
         if let lock {
-            lines.append("Lock: \(LockHeld(holder: lock).description)")
+            let gone = !lock.manual && lock.host == ProcessInfo.processInfo.hostName && !ProcessLiveness.isAlive(lock.pid)
+            lines.append("Lock: \(LockHeld(holder: lock).description)" + (gone ? " — that process is gone" : ""))
         } else {
             lines.append("Lock: free")
         }
