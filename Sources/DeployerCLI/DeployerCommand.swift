@@ -13,9 +13,9 @@ struct DeployerCommand: AsyncParsableCommand {
 
             Typical session:
               deployer validate inventories/
-              deployer plan production --version v6.21.18
-              deployer deploy production --version v6.21.18
-              deployer status production
+              deployer plan simulated --version v6.21.18
+              deployer deploy simulated --version v6.21.18
+              deployer status simulated
 
             Exit codes:
               0  success
