@@ -74,18 +74,27 @@ public protocol Journal: Sendable {
     func records() async throws -> [JournalRecord]
 }
 
-/// A journal kept in memory (tests, benchmarks).
+/// A journal kept in memory (tests, benchmarks). Records are kept in fixed-size chunks, so a long
+/// journal grows without the copy of everything that doubling one array would cost at each step.
 public actor InMemoryJournal: Journal {
-    private var stored: [JournalRecord] = []
+    private static let chunkSize = 4096
+    private var chunks: [[JournalRecord]] = []
+    private var count = 0
 
     public init() {}
 
     public func append(_ record: JournalRecord) async throws -> Int {
         var record = record
-        record.seq = stored.count + 1
-        stored.append(record)
-        return record.seq
+        count += 1
+        record.seq = count
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            var chunk: [JournalRecord] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(record)
+        return count
     }
 
-    public func records() async throws -> [JournalRecord] { stored }
+    public func records() async throws -> [JournalRecord] { chunks.flatMap { $0 } }
 }
