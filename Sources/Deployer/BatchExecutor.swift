@@ -42,7 +42,7 @@ struct BatchExecutor: Sendable {
             let admitted = Set(admission.batch)
             remaining = ArraySlice(remaining.filter { !admitted.contains($0) })
             batchIndex += 1
-            try await record(
+            try await journal.append(
                 JournalRecord(
                     at: ctx.clock.now(), kind: .batchStarted, deployID: request.deployID, targets: admission.batch))
             ctx.events.emit(
@@ -80,7 +80,7 @@ struct BatchExecutor: Sendable {
                 order.append(result.target)
                 if result.outcome == .failed { failures += 1 }
             }
-            try await record(JournalRecord(at: ctx.clock.now(), kind: .batchFinished, deployID: request.deployID))
+            try await journal.append(JournalRecord(at: ctx.clock.now(), kind: .batchFinished, deployID: request.deployID))
             ctx.events.emit(.batchFinished(index: batchIndex))
 
             if batchResults.contains(where: { $0.outcome == .interrupted }) { outcome = .interrupted; break }
@@ -116,10 +116,10 @@ struct BatchExecutor: Sendable {
 
         let all = order.compactMap { results[$0] }
         if finalOutcome == .interrupted {
-            try await record(
+            try await journal.append(
                 JournalRecord(at: ctx.clock.now(), kind: .deployInterrupted, deployID: request.deployID))
         } else {
-            try await record(
+            try await journal.append(
                 JournalRecord(
                     at: ctx.clock.now(), kind: .deployFinished, deployID: request.deployID,
                     message: stopReason, outcome: finalOutcome.rawValue))
@@ -153,12 +153,7 @@ struct BatchExecutor: Sendable {
         let serving = Planner.servingCounts(state)
         let fleetSize = state.targets.count
         let out = fleetSize - serving.fleet
-        var room = min(limits.maxUnavailable - out, serving.fleet - limits.minInService)
-        for pool in state.pools {
-            let poolServing = serving.perPool[pool] ?? 0
-            room = min(room, limits.maxUnavailable - (fleetSize - poolServing), poolServing - limits.minInService)
-        }
-        room = max(0, room)
+        let room = Planner.room(limits: limits, state: state)
         let byID = Dictionary(uniqueKeysWithValues: state.targets.map { ($0.id, $0) })
         var batch: [TargetID] = []
         var cost = 0
@@ -274,10 +269,5 @@ struct BatchExecutor: Sendable {
                     + "`deployer restore \(env) \(failed.target)` or deploy again.")
         }
         return steps
-    }
-
-    private func record(_ record: JournalRecord) async throws {
-        let seq = try await journal.append(record)
-        ctx.checkpoint(seq)
     }
 }

@@ -12,15 +12,11 @@ public struct DeployContext: Sendable {
     public var control: DeployControl
     /// How often bounded waits poll.
     public var pollInterval: Duration
-    /// Called after every journal record is durable, with its sequence number. A test seam: the crash
-    /// matrix holds the process here to kill it at an exact step boundary. No-op by default.
-    public var checkpoint: @Sendable (Int) -> Void
 
     public init(
         fleet: any Fleet, traffic: any TrafficController, health: any HealthProbe, lock: any DeployLock,
         clock: any DeployClock = SystemClock(), events: any EventSink = DiscardingEventSink(),
-        control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500),
-        checkpoint: @escaping @Sendable (Int) -> Void = { _ in }
+        control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500)
     ) {
         self.fleet = fleet
         self.traffic = traffic
@@ -30,7 +26,6 @@ public struct DeployContext: Sendable {
         self.events = events
         self.control = control
         self.pollInterval = pollInterval
-        self.checkpoint = checkpoint
     }
 
     /// Reads the fleet and every pool.

@@ -86,12 +86,11 @@ public struct DeployEngine: Sendable {
             ctx.events.emit(.finished(summary))
             return summary
         }
-        let seq = try await journal.append(
+        try await journal.append(
             JournalRecord(
                 at: started, kind: .deployStarted, deployID: request.deployID, environment: request.environment,
                 version: request.version, targets: plan.deployOrder, user: request.holder.user,
                 host: request.holder.host))
-        ctx.checkpoint(seq)
         let fromVersions = Dictionary(uniqueKeysWithValues: plan.targets.map { ($0.id, $0.version) })
         let run = BatchExecutor(
             ctx: ctx, journal: journal, request: request, limits: plan.limits, fromVersions: fromVersions)
@@ -111,11 +110,10 @@ public struct DeployEngine: Sendable {
         request.version = replay.version
         request.deployID = replay.deployID
         let started = ctx.clock.now()
-        let seq = try await journal.append(
+        try await journal.append(
             JournalRecord(
                 at: started, kind: .deployResumed, deployID: replay.deployID, environment: replay.environment,
                 version: replay.version, user: request.holder.user, host: request.holder.host))
-        ctx.checkpoint(seq)
         let state = try await ctx.readState()
         let limits = Planner.resolveLimits(strategy: request.strategy, state: state)
         var fromVersions: [TargetID: String?] = [:]

@@ -40,35 +40,21 @@ public struct ManualOperations: Sendable {
         let serving = state.pools.filter { members[$0]?.state == .ready }
         let already = state.pools.filter { members[$0]?.state != .ready }
         for pool in serving { try await ctx.traffic.setState(.drain, of: target, in: pool) }
-        let began = ctx.clock.now()
-        while !serving.isEmpty {
-            let now = try await ctx.traffic.members(of: target)
-            let open = serving.compactMap { pool in (now[pool]?.sessions ?? 0) > 0 ? (pool, now[pool]?.sessions ?? 0) : nil }
-            if open.isEmpty { break }
-            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            if elapsed >= strategy.drainTimeout {
-                let left = open.map { "\($0.1) on \($0.0)" }.joined(separator: ", ")
-                switch strategy.onDrainTimeout {
-                case .fail:
-                    throw DeployerError(
-                        "\(target) still has \(left) session(s) after \(strategy.drainTimeout.manifestText); "
-                            + "it takes no new traffic (DRAIN) but was not taken out",
-                        hint: "Run the drain again to keep waiting, or `deployer restore` to put it back.")
-                case .proceed:
-                    warnings.append("drain timed out with \(left) session(s) open")
-                case .shutdownSessions:
-                    for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
-                    warnings.append("drain timed out; cut \(left) session(s)")
-                }
-                break
+        let open = try await DrainWait(ctx: ctx, timeout: strategy.drainTimeout).run(target, pools: serving)
+        if !open.isEmpty {
+            let left = DrainWait.describe(open)
+            switch strategy.onDrainTimeout {
+            case .fail:
+                throw DeployerError(
+                    "\(target) still has \(left) session(s) after \(strategy.drainTimeout.manifestText); "
+                        + "it takes no new traffic (DRAIN) but was not taken out",
+                    hint: "Run the drain again to keep waiting, or `deployer restore` to put it back.")
+            case .proceed:
+                warnings.append("drain timed out with \(left) session(s) open")
+            case .shutdownSessions:
+                for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
+                warnings.append("drain timed out; cut \(left) session(s)")
             }
-            ctx.events.emit(
-                .waiting(
-                    target: target, step: .waitDrained,
-                    waitingFor: "\(target) to drain on \(open.map(\.0.rawValue).joined(separator: ", "))",
-                    elapsed: elapsed, timeout: strategy.drainTimeout,
-                    detail: open.map { "\($0.1) sessions on \($0.0)" }.joined(separator: ", ")))
-            try await ctx.clock.sleep(for: ctx.pollInterval)
         }
         for pool in serving { try await ctx.traffic.setState(.maint, of: target, in: pool) }
         return Outcome(changed: serving, unchanged: already, warnings: warnings)

@@ -17,9 +17,9 @@ public enum Planner {
 
         let capacityForBatches = fleetSize - limits.minInService
         if let largest = limits.batchSizes.max(), largest > capacityForBatches, fleetSize > 0 {
-            let at = batchLocation.map { " (\($0))" } ?? ""
+            let what = batchLocation.map { "strategy.batch (\($0))" } ?? "the batch"
             blockers.append(
-                "strategy.batch\(at) asks for \(largest) at a time, but with min-in-service \(limits.minInService) "
+                "\(what) asks for \(largest) at a time, but with min-in-service \(limits.minInService) "
                     + "only \(max(0, capacityForBatches)) of \(fleetSize) targets may be out at once; "
                     + "lower the batch or the floor")
         }
@@ -41,16 +41,9 @@ public enum Planner {
             if inService { inServiceQueue.append(target.id) } else { outFirst.append(target.id) }
         }
 
-        // Capacity: how many in-service targets one batch may take out.
         let servingNow = servingCounts(state)
         let outNow = limits.alreadyOut.count
-        let perPoolOut = state.pools.map { fleetSize - (servingNow.perPool[$0] ?? 0) }
-        let room = [
-            limits.maxUnavailable - outNow,
-            servingNow.fleet - limits.minInService,
-        ] + perPoolOut.map { limits.maxUnavailable - $0 }
-            + state.pools.map { (servingNow.perPool[$0] ?? 0) - limits.minInService }
-        let newOutPerBatch = max(0, room.min() ?? 0)
+        let newOutPerBatch = room(limits: limits, state: state)
 
         if !inServiceQueue.isEmpty, newOutPerBatch == 0 {
             blockers.append(
@@ -121,6 +114,19 @@ public enum Planner {
         return Limits(
             fleetSize: fleetSize, batchSizes: sizes, maxUnavailable: maxUnavailable, minInService: floor,
             maxFailures: strategy.maxFailures, alreadyOut: alreadyOut)
+    }
+
+    /// How many more in-service targets may be taken out now: max-unavailable and the floor, across
+    /// the fleet and in every pool (targets already out count against both).
+    public static func room(limits: Limits, state: FleetState) -> Int {
+        let serving = servingCounts(state)
+        let fleetSize = state.targets.count
+        var room = min(limits.maxUnavailable - (fleetSize - serving.fleet), serving.fleet - limits.minInService)
+        for pool in state.pools {
+            let poolServing = serving.perPool[pool] ?? 0
+            room = min(room, limits.maxUnavailable - (fleetSize - poolServing), poolServing - limits.minInService)
+        }
+        return max(0, room)
     }
 
     /// Targets in service in the whole fleet and serving in each pool.

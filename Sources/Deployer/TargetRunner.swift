@@ -40,7 +40,7 @@ struct TargetRunner: Sendable {
         var updated = completed.contains(.update)
         do {
             if let known { baseline = known } else { baseline = try await readBaseline(target) }
-            try await record(
+            try await journal.append(
                 JournalRecord(
                     at: ctx.clock.now(), kind: .targetStarted, deployID: deployID, version: version, target: target,
                     fromVersion: fromVersion, baseline: Dictionary(uniqueKeysWithValues: baseline.map { ($0.key.rawValue, $0.value) })))
@@ -88,7 +88,7 @@ struct TargetRunner: Sendable {
             ctx.events.emit(.targetFinished(stopped))
             return stopped
         } catch Stop.aborted {
-            let undone = await undo(target, baseline: baseline, updated: updated, version: version, fromVersion: fromVersion)
+            let undone = await Undo(ctx: ctx, strategy: strategy).restore(target, baseline: baseline, updated: updated)
             let aborted = result(
                 undone.restored ? .aborted : .failed, undone.message, restored: undone.restored,
                 on: updated ? version : fromVersion)
@@ -115,13 +115,13 @@ struct TargetRunner: Sendable {
         if ctx.control.abortRequested { throw Stop.aborted }
         if ctx.control.interruptRequested { throw Stop.interrupted }
         let began = ctx.clock.now()
-        try await record(
+        try await journal.append(
             JournalRecord(at: began, kind: .stepStarted, deployID: deployID, target: target, step: step, pool: pool))
         ctx.events.emit(.stepStarted(target: target, step: step, pool: pool))
         do {
             let note = try await body()
             let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            try await record(
+            try await journal.append(
                 JournalRecord(
                     at: ctx.clock.now(), kind: .stepFinished, deployID: deployID, target: target, step: step,
                     pool: pool, ok: true, message: note))
@@ -131,7 +131,7 @@ struct TargetRunner: Sendable {
         } catch {
             let message = (error as? StepFailure)?.message ?? "\(error)"
             let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            try? await record(
+            _ = try? await journal.append(
                 JournalRecord(
                     at: ctx.clock.now(), kind: .stepFinished, deployID: deployID, target: target, step: step,
                     pool: pool, ok: false, message: message))
@@ -165,43 +165,26 @@ struct TargetRunner: Sendable {
 
     /// Waits until the target has no sessions in any of `pools`, then takes it out of them (maint).
     private func waitDrained(_ target: TargetID, pools: [PoolID], baseline: [PoolID: MemberState]) async throws -> String? {
-        let began = ctx.clock.now()
         let timeout = strategy.drainTimeout
-        while true {
-            let members = try await ctx.traffic.members(of: target)
-            let open = pools.compactMap { pool -> (PoolID, Int)? in
-                guard let sessions = members[pool]?.sessions, sessions > 0 else { return nil }
-                return (pool, sessions)
-            }
-            if open.isEmpty { break }
-            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            if elapsed >= timeout {
-                let left = open.map { "\($0.1) on \($0.0)" }.joined(separator: ", ")
-                switch strategy.onDrainTimeout {
-                case .fail:
-                    var restored = true
-                    for pool in pools where baseline[pool] == .ready {
-                        do { try await setState(.ready, of: target, in: pool) } catch { restored = false }
-                    }
-                    throw StepFailure(
-                        message: "still \(left) session(s) after the drain timeout (\(timeout.manifestText)); "
-                            + (restored ? "put back untouched" : "could not put it back in every pool"),
-                        restored: restored)
-                case .proceed:
-                    ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left) session(s) open; updating anyway (on-drain-timeout: proceed)")))
-                case .shutdownSessions:
-                    for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
-                    ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out; cut \(left) session(s) (on-drain-timeout: shutdown-sessions)")))
+        let open = try await DrainWait(ctx: ctx, timeout: timeout).run(target, pools: pools)
+        if !open.isEmpty {
+            let left = DrainWait.describe(open)
+            switch strategy.onDrainTimeout {
+            case .fail:
+                var restored = true
+                for pool in pools where baseline[pool] == .ready {
+                    do { try await setState(.ready, of: target, in: pool) } catch { restored = false }
                 }
-                break
+                throw StepFailure(
+                    message: "still \(left) session(s) after the drain timeout (\(timeout.manifestText)); "
+                        + (restored ? "put back untouched" : "could not put it back in every pool"),
+                    restored: restored)
+            case .proceed:
+                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left) session(s) open; updating anyway (on-drain-timeout: proceed)")))
+            case .shutdownSessions:
+                for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
+                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out; cut \(left) session(s) (on-drain-timeout: shutdown-sessions)")))
             }
-            let detail = open.map { "\($0.1) session\($0.1 == 1 ? "" : "s") on \($0.0)" }.joined(separator: ", ")
-            ctx.events.emit(
-                .waiting(
-                    target: target, step: .waitDrained,
-                    waitingFor: "\(target) to drain on \(open.map(\.0.rawValue).joined(separator: ", "))",
-                    elapsed: elapsed, timeout: timeout, detail: detail))
-            try await ctx.clock.sleep(for: ctx.pollInterval)
         }
         for pool in pools { try await setState(.maint, of: target, in: pool) }
         return nil
@@ -247,25 +230,13 @@ struct TargetRunner: Sendable {
         return nil
     }
 
-    /// After an abort: puts the target back where it was if that is safe (not updated, or healthy).
-    private func undo(
-        _ target: TargetID, baseline: [PoolID: MemberState], updated: Bool, version: String, fromVersion: String?
-    ) async -> (restored: Bool, message: String) {
-        await Undo(ctx: ctx, strategy: strategy).restore(target, baseline: baseline, updated: updated)
-    }
-
     private func finish(_ result: TargetResult) async throws {
-        try await record(
+        try await journal.append(
             JournalRecord(
                 at: ctx.clock.now(), kind: .targetFinished, deployID: deployID, version: result.version,
                 target: result.target, ok: result.restored, message: result.message, fromVersion: result.fromVersion,
                 outcome: result.outcome.rawValue))
         ctx.events.emit(.targetFinished(result))
-    }
-
-    private func record(_ record: JournalRecord) async throws {
-        let seq = try await journal.append(record)
-        ctx.checkpoint(seq)
     }
 }
 

@@ -13,17 +13,12 @@ struct Drain: AsyncParsableCommand {
             Takes the environment's lock while it works. Put it back with `deployer restore`.
             """)
 
-    @OptionGroup var target: EnvironmentOptions
-    @Argument(help: "The target to take out (as `deployer status` names it).")
-    var name: String
-    @Flag(help: "Drain even if it breaks min-in-service or max-unavailable (a warning is printed).")
-    var force = false
-    @OptionGroup var lockOptions: LockOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var options: ManualCommand.Options
 
     func run() async throws {
-        try await ManualCommand.run(target, lockOptions: lockOptions, output: output, command: "drain", name: name) { operations in
-            let outcome = try await operations.drain(TargetID(name), force: force)
+        let name = options.name
+        try await ManualCommand.run(options, command: "drain") { operations in
+            let outcome = try await operations.drain(TargetID(name), force: options.force)
             let changed = outcome.changed.isEmpty ? "it was already out of every pool" : "out of \(outcome.changed.map(\.rawValue).joined(separator: ", "))"
             return (outcome, "\(name) drained: \(changed).")
         }
@@ -38,17 +33,12 @@ struct Restore: AsyncParsableCommand {
             Takes the environment's lock while it works.
             """)
 
-    @OptionGroup var target: EnvironmentOptions
-    @Argument(help: "The target to put back.")
-    var name: String
-    @Flag(help: "Restore even if it is not healthy (a warning is printed).")
-    var force = false
-    @OptionGroup var lockOptions: LockOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var options: ManualCommand.Options
 
     func run() async throws {
-        try await ManualCommand.run(target, lockOptions: lockOptions, output: output, command: "restore", name: name) { operations in
-            let outcome = try await operations.restore(TargetID(name), force: force)
+        let name = options.name
+        try await ManualCommand.run(options, command: "restore") { operations in
+            let outcome = try await operations.restore(TargetID(name), force: options.force)
             let changed = outcome.changed.isEmpty ? "it was already in every pool" : "back in \(outcome.changed.map(\.rawValue).joined(separator: ", "))"
             return (outcome, "\(name) restored: \(changed).")
         }
@@ -57,11 +47,24 @@ struct Restore: AsyncParsableCommand {
 
 /// Drain and restore: take the lock, do the operation, release, report.
 enum ManualCommand {
+    /// What drain and restore take.
+    struct Options: ParsableArguments {
+        @OptionGroup var environment: EnvironmentOptions
+        @Argument(help: "The target, as `deployer status` names it.")
+        var name: String
+        @Flag(help: "Go ahead although the safety check refuses (too few in service, or not healthy); a warning is printed.")
+        var force = false
+        @OptionGroup var lockOptions: LockOptions
+        @OptionGroup var output: OutputOptions
+    }
+
     static func run(
-        _ options: EnvironmentOptions, lockOptions: LockOptions, output: OutputOptions, command: String, name: String,
-        _ body: (ManualOperations) async throws -> (ManualOperations.Outcome, String)
+        _ options: Options, command: String, _ body: (ManualOperations) async throws -> (ManualOperations.Outcome, String)
     ) async throws {
-        let workspace = try Workspace.load(options)
+        let name = options.name
+        let lockOptions = options.lockOptions
+        let output = options.output
+        let workspace = try Workspace.load(options.environment)
         let context = try workspace.context(events: Renderers.make(output))
         let holder = Identity.current(deployID: nil, command: "\(command) \(name)")
         try await Session.withLockWait(lockOptions) {

@@ -51,24 +51,13 @@ struct DeployOptions: ParsableArguments {
     func strategy(for workspace: Workspace) throws -> Strategy {
         var strategy = workspace.environment.strategy
         if let batch {
-            guard let quantity = Quantity(text: batch) else {
+            switch Quantity(text: batch) {
+            case .count(let count)? where count >= 1: strategy.batches = [.count(count)]
+            case .percent(let percent)? where percent > 0 && percent <= 100: strategy.batches = [.percent(percent)]
+            default:
                 throw CommandFailure("error: --batch \(batch): expected a count (2) or a percentage (25%)", code: .badInput)
             }
-            strategy.batches = [quantity]
         }
         return strategy
-    }
-}
-
-extension Quantity {
-    /// `3` or `25%`, as on the command line.
-    init?(text: String) {
-        if text.hasSuffix("%"), let value = Double(text.dropLast()), value > 0, value <= 100 {
-            self = .percent(value)
-        } else if let value = Int(text), value >= 1 {
-            self = .count(value)
-        } else {
-            return nil
-        }
     }
 }

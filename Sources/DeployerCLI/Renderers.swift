@@ -172,7 +172,7 @@ final class JSONLinesRenderer: EventSink {
     private let lock = Mutex(())
 
     func emit(_ event: DeployEvent) {
-        var object: [String: Any] = ["at": ISO8601DateFormatter().string(from: Date())]
+        var object: [String: Any] = ["at": Date().formatted(.iso8601)]
         switch event {
         case .planned(let plan):
             object["event"] = "planned"

@@ -18,7 +18,7 @@ struct Resume: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace.load(target)
         guard let unfinished = try workspace.unfinishedJournal() else {
-            throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to resume", code: .failed)
+            throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands", code: .failed)
         }
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)

@@ -69,7 +69,7 @@ enum Session {
     static func audit(_ workspace: Workspace, command: String, version: String? = nil, outcome: String, deployID: String? = nil) {
         let holder = Identity.current(deployID: deployID, command: command)
         var entry: [String: Any] = [
-            "at": ISO8601DateFormatter().string(from: Date()), "user": holder.user, "host": holder.host,
+            "at": Date().formatted(.iso8601), "user": holder.user, "host": holder.host,
             "command": command, "environment": workspace.environment.name, "outcome": outcome,
         ]
         if let version { entry["version"] = version }

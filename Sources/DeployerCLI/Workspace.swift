@@ -110,21 +110,21 @@ struct Workspace {
     func request(version: String, strategy: Strategy, deployID: String, command: String) -> DeployRequest {
         DeployRequest(
             environment: environment.name, version: version, strategy: strategy,
-            hasPrepare: environment.prepare != nil, batchLocation: environment.locations["strategy.batch"],
+            hasPrepare: environment.prepare != nil,
+            // A batch given with --batch was not written in the file: point at neither.
+            batchLocation: strategy.batches == environment.strategy.batches ? environment.locations["strategy.batch"] : nil,
             deployID: deployID, holder: Identity.current(deployID: deployID, command: command))
     }
 
-    /// The journal of the deploy that has not finished, if any.
+    /// The journal of the deploy that has not finished, if any. Only the newest journal can be: a new
+    /// deploy is refused while one is unfinished, and deploy ids sort by time.
     func unfinishedJournal() throws -> (path: String, replay: JournalReplay)? {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? [])
-            .filter { $0.hasSuffix(".jsonl") }.sorted().reversed()
-        for file in files {
-            let path = journalDir + "/" + file
-            if let replay = JournalReplay(try FileJournal.read(path: path)), !replay.isFinished {
-                return (path, replay)
-            }
-        }
-        return nil
+            .filter { $0.hasSuffix(".jsonl") }
+        guard let newest = files.max() else { return nil }
+        let path = journalDir + "/" + newest
+        guard let replay = JournalReplay(try FileJournal.read(path: path)), !replay.isFinished else { return nil }
+        return (path, replay)
     }
 
     /// A new journal file for a deploy.

@@ -75,7 +75,7 @@ extension EnvironmentBuilder {
             }
             return .count(count)
         }
-        if let match = scalar.text.wholeMatch(of: /([0-9]+(?:\.[0-9]+)?)\s*%/), let percent = Double(match.output.1) {
+        if case .percent(let percent) = Quantity(text: scalar.text) {
             let valid = minimum == 0 ? (0...100).contains(percent) : percent > 0 && percent <= 100
             guard valid else {
                 let range = minimum == 0 ? "from 0% to 100%" : "above 0% and at most 100%"

@@ -28,6 +28,17 @@ public enum Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Parses `3` or `25%` as written on a command line or in a manifest, without range checks.
+    public init?(text: String) {
+        if let match = text.wholeMatch(of: /([0-9]+(?:\.[0-9]+)?)\s*%/), let percent = Double(match.output.1) {
+            self = .percent(percent)
+        } else if let count = Int(text) {
+            self = .count(count)
+        } else {
+            return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .count(let n): return "\(n)"
