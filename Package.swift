@@ -32,8 +32,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HAProxy",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Providers",
-            dependencies: ["Deployer", "Manifests"],
+            dependencies: ["Deployer", "Manifests", "HAProxy"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -59,6 +63,12 @@ let package = Package(
         .testTarget(
             name: "DeployerTests",
             dependencies: ["Deployer", "Manifests", "Providers"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HAProxyTests",
+            dependencies: ["HAProxy"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(
