@@ -90,10 +90,8 @@ public enum Planner {
         steps.append(.update)
         if state.pools.isEmpty {
             steps.append(.verify)
-        } else if healthTiming == .beforeRestore {
-            steps += [.verify, .restore]
         } else {
-            steps += [.restore, .verify]
+            steps += [.verify, .restore]
         }
         steps.append(.confirm)
 

@@ -56,8 +56,9 @@ public struct HealthObservation: Sendable, Equatable {
 
 /// Judges whether a target is healthy.
 public protocol HealthProbe: Sendable {
-    /// When the check can be made: the load balancer's own check only runs once the server is back
-    /// in its pool; an HTTP or provider check can run while the target is still out.
+    /// When the check can be made: an HTTP or provider check runs while the target is still out of
+    /// its pools; a load balancer's own check needs the server drained (checked, but sent no new
+    /// traffic) rather than in maintenance.
     var timing: HealthTiming { get }
 
     /// One observation, without retrying (the engine polls until its deadline). Throws only when the
@@ -66,8 +67,11 @@ public protocol HealthProbe: Sendable {
 }
 
 public enum HealthTiming: Sendable, Equatable {
+    /// Checked while the target is out of every pool.
     case beforeRestore
-    case afterRestore
+    /// Checked with the target drained in every pool it serves: the engine moves it from maint to
+    /// drain, waits until the load balancer's check reports it up, and only then makes it ready.
+    case inDrain
 }
 
 /// Who holds an environment's deploy lock, and why.

@@ -62,21 +62,28 @@ struct TargetRunner: Sendable {
                 return nil
             }
             updated = true
-            if ctx.health.timing == .beforeRestore || servingPools.isEmpty {
+            switch ctx.health.timing {
+            case .beforeRestore:
                 try await step(target, .verify) { try await verify(target) }
+            case .inDrain where servingPools.isEmpty:
+                // Left out of every pool as it was: the load balancer does not check it there.
+                ctx.events.emit(.notice(Notice(
+                    .warning, "\(target): not verified: it serves in no pool, where the load balancer's check would run")))
+            case .inDrain:
+                do {
+                    try await step(target, .verify) {
+                        for pool in servingPools { try await setState(.drain, of: target, in: pool) }
+                        return try await verify(target)
+                    }
+                } catch let failure as StepFailure {
+                    for pool in servingPools { try? await setState(.maint, of: target, in: pool) }
+                    throw StepFailure(message: failure.message + "; taken back out", restored: false)
+                }
             }
             if !servingPools.isEmpty {
                 try await step(target, .restore) {
                     for pool in servingPools { try await setState(.ready, of: target, in: pool) }
                     return nil
-                }
-                if ctx.health.timing == .afterRestore {
-                    do {
-                        try await step(target, .verify) { try await verify(target) }
-                    } catch let failure as StepFailure {
-                        for pool in servingPools { try? await setState(.maint, of: target, in: pool) }
-                        throw StepFailure(message: failure.message + "; taken back out", restored: false)
-                    }
                 }
             }
             try await step(target, .confirm) { try await confirm(target, baseline: baseline) }
@@ -262,8 +269,25 @@ struct Undo: Sendable {
                 return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
             }
         }
+        let serving = ctx.traffic.pools.filter { baseline[$0] == .ready }
+        if updated, ctx.health.timing == .inDrain, !serving.isEmpty {
+            // The load balancer checks it only while drained: drain it, wait for the check, then restore.
+            for pool in serving { try? await ctx.traffic.setState(.drain, of: target, in: pool) }
+            let began = ctx.clock.now()
+            var observation = try? await ctx.health.check(target)
+            while observation?.healthy != true,
+                ctx.clock.now().timeIntervalSince(began) < strategy.healthTimeout.seconds
+            {
+                try? await ctx.clock.sleep(for: ctx.pollInterval)
+                observation = try? await ctx.health.check(target)
+            }
+            if observation?.healthy != true {
+                for pool in serving { try? await ctx.traffic.setState(.maint, of: target, in: pool) }
+                return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
+            }
+        }
         var failures: [String] = []
-        for pool in ctx.traffic.pools where baseline[pool] == .ready {
+        for pool in serving {
             do {
                 try await ctx.traffic.setState(.ready, of: target, in: pool)
             } catch {

@@ -25,7 +25,7 @@ struct Abort: AsyncParsableCommand {
         guard let unfinished = try workspace.unfinishedJournal() else {
             throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to abort; `deployer status \(target.environment)` shows where every target stands, `deployer restore` puts one back", code: .failed)
         }
-        let context = try workspace.context(events: Renderers.make(output))
+        let context = try workspace.context(events: Renderers.make(output), version: unfinished.replay.version)
         if let holder = try await context.lock.current(), holder.deployID == unfinished.replay.deployID,
             holder.host == ProcessInfo.processInfo.hostName, ProcessLiveness.isAlive(holder.pid)
         {

@@ -36,7 +36,7 @@ struct Deploy: AsyncParsableCommand {
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)
         let events = Renderers.make(output)
-        let context = try workspace.context(events: events, control: control)
+        let context = try workspace.context(events: events, control: control, version: version)
         let engine = DeployEngine(context)
         let deployID = Identity.newDeployID()
         let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: "deploy")

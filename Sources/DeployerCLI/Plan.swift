@@ -20,7 +20,7 @@ struct Plan: AsyncParsableCommand {
         let workspace = try Workspace.load(target)
         let version = try deployOptions.version(for: workspace)
         let strategy = try deployOptions.strategy(for: workspace)
-        let context = try workspace.context(events: DiscardingEventSink())
+        let context = try workspace.context(events: DiscardingEventSink(), version: version)
         let request = workspace.request(version: version, strategy: strategy, deployID: "plan", command: "plan")
         let plan = try await DeployEngine(context).plan(request)
         switch output.output {

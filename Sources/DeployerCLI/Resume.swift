@@ -22,7 +22,8 @@ struct Resume: AsyncParsableCommand {
         }
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-        let context = try workspace.context(events: Renderers.make(output), control: control)
+        let context = try workspace.context(
+            events: Renderers.make(output), control: control, version: unfinished.replay.version)
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
             deployID: unfinished.replay.deployID, command: "resume")

@@ -15,6 +15,19 @@ public struct StatRow: Sendable, Equatable {
     public var checkStatus: String?
     /// Seconds since the last session was assigned (`lastsess`), when known.
     public var lastSession: Int?
+    /// The health-check counter and its thresholds (`check_health`, `check_rise`, `check_fall`); nil
+    /// when the server has no check.
+    public var checkHealth: Int?
+    public var checkRise: Int?
+    public var checkFall: Int?
+
+    /// The check has passed enough times in a row to be at its top (`rise + fall - 1`). HAProxy puts
+    /// a server leaving maintenance straight back at `rise` ("UP 1/3") before any new check has run,
+    /// so only a full counter proves fresh checks passed. True for a server without checks.
+    public var checkFullyUp: Bool {
+        guard let health = checkHealth, let rise = checkRise, let fall = checkFall else { return true }
+        return health >= rise + fall - 1
+    }
 
     public var isServer: Bool { server != "FRONTEND" && server != "BACKEND" }
 
@@ -42,7 +55,8 @@ public struct StatRow: Sendable, Equatable {
             return StatRow(
                 proxy: value("pxname") ?? "", server: value("svname") ?? "", sessions: value("scur").flatMap { Int($0) },
                 status: value("status") ?? "", weight: value("weight").flatMap { Int($0) }, checkStatus: check,
-                lastSession: value("lastsess").flatMap { Int($0) })
+                lastSession: value("lastsess").flatMap { Int($0) }, checkHealth: value("check_health").flatMap { Int($0) },
+                checkRise: value("check_rise").flatMap { Int($0) }, checkFall: value("check_fall").flatMap { Int($0) })
         }
     }
 }

@@ -80,3 +80,14 @@ extension ManifestReader {
         }
     }
 }
+
+extension HostTarget {
+    /// `template` (a `run` command, a `health.http` URL) for this host: its inventory variables,
+    /// `{{ inventory_hostname }}`, `{{ address }}` and `{{ version }}` substituted. The loader has
+    /// already refused references to anything else.
+    public func render(_ template: String, version: String?) -> String {
+        var vars = TemplateScope.host(name: inventoryName, address: address, vars: self.vars).vars
+        if let version { vars["version"] = version }
+        return Template.render(template, vars: vars)
+    }
+}
