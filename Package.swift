@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "DeployerCLI",
             dependencies: [
-                "Deployer", "Manifests", "Providers",
+                "Deployer", "Manifests", "Providers", "HAProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
