@@ -38,6 +38,8 @@ struct TargetRunner: Sendable {
         }
         var baseline: [PoolID: MemberState] = [:]
         var updated = completed.contains(.update)
+        /// The update was attempted: from then on the target may be broken, and is never put back blindly.
+        var touched = updated
         do {
             if let known { baseline = known } else { baseline = try await readBaseline(target) }
             try await journal.append(
@@ -57,6 +59,7 @@ struct TargetRunner: Sendable {
                     try await waitDrained(target, pools: servingPools, baseline: baseline)
                 }
             }
+            touched = true
             try await step(target, .update) {
                 try await ctx.fleet.update(target, to: version)
                 return nil
@@ -102,6 +105,12 @@ struct TargetRunner: Sendable {
             try? await finish(aborted)
             return aborted
         } catch let failure as StepFailure {
+            var failure = failure
+            if !touched, !failure.restored {
+                // Nothing was updated: put it back in the pools that still answer, and say where it stands.
+                let undone = await Undo(ctx: ctx, strategy: strategy).restore(target, baseline: baseline, updated: false)
+                failure = StepFailure(message: failure.message + "; " + undone.message, restored: undone.restored)
+            }
             let failed = result(
                 .failed, failure.message, restored: failure.restored, on: updated ? version : fromVersion)
             try? await finish(failed)
@@ -287,14 +296,19 @@ struct Undo: Sendable {
             }
         }
         var failures: [String] = []
+        var back: [String] = []
         for pool in serving {
             do {
                 try await ctx.traffic.setState(.ready, of: target, in: pool)
+                back.append(pool.rawValue)
             } catch {
                 failures.append("\(pool): \(error)")
             }
         }
         if failures.isEmpty { return (true, "put back where it was") }
-        return (false, "could not put it back: " + failures.joined(separator: "; "))
+        return (
+            false,
+            (back.isEmpty ? "" : "put back in service on \(back.joined(separator: ", ")); ")
+                + "could not put it back on " + failures.joined(separator: "; "))
     }
 }

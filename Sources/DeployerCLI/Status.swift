@@ -2,6 +2,7 @@ import ArgumentParser
 import Deployer
 import Foundation
 import Manifests
+import Providers
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,15 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace.load(target)
         let context = try workspace.context(events: DiscardingEventSink())
-        let state = try await context.readState()
+        // HAProxy's own view, read live from every admin socket; shown even when a socket fails.
+        let haproxy = await (context.traffic as? HAProxyTrafficController)?.report()
+        let state: FleetState
+        do {
+            state = try await context.readState()
+        } catch {
+            if let haproxy, output.output == .text { Console.out(HAProxyStatus.text(haproxy)) }
+            throw CommandFailure("error: cannot read \(workspace.environment.name): \(error)", code: .failed)
+        }
         let lock = try await context.lock.current()
         let unfinished = try workspace.unfinishedJournal()
         let rows = state.targets.map { Row(target: $0, state: state, inFlight: unfinished?.replay.inFlight[$0.id]) }
@@ -26,9 +35,11 @@ struct Status: AsyncParsableCommand {
         case .json:
             Console.out(JSONText.pretty(Report(
                 environment: workspace.environment.name, targets: rows, lock: lock,
-                unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) })))
+                unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
+                haproxy: haproxy?.map(HAProxyStatus.LoadBalancer.init))))
         case .text:
             Console.out(text(workspace, rows: rows, pools: state.pools, lock: lock, unfinished: unfinished?.replay))
+            if let haproxy { Console.out("\n" + HAProxyStatus.text(haproxy)) }
         }
     }
 
@@ -37,6 +48,7 @@ struct Status: AsyncParsableCommand {
         var targets: [Row]
         var lock: LockInfo?
         var unfinishedDeploy: UnfinishedDeploy?
+        var haproxy: [HAProxyStatus.LoadBalancer]?
     }
 
     struct UnfinishedDeploy: Encodable {
