@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "deployer", targets: ["DeployerCLI"]),
+        .executable(name: "deployer-lab", targets: ["deployer-lab"]),
         .library(name: "Deployer", targets: ["Deployer"]),
         .library(name: "Manifests", targets: ["Manifests"]),
     ],
@@ -54,6 +55,12 @@ let package = Package(
             path: "Benchmarks/deployer-bench",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "deployer-lab",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/deployer-lab",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ManifestsTests",
             dependencies: ["Manifests"],
@@ -73,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Deployer", "Manifests", "Providers"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy"],
             swiftSettings: strict
         ),
     ]

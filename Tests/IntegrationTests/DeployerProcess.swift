@@ -23,18 +23,17 @@ struct DeployerProcess {
     /// Runs deployer to completion (bounded by `timeout`) and returns its status and output.
     @discardableResult
     static func run(
-        _ arguments: [String], in directory: String, environment: [String: String] = [:], timeout: Double = 60
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], binary: String = binary,
+        timeout: Double = 60
     ) throws -> Result {
-        let process = try start(arguments, in: directory, environment: environment)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.process.isRunning, Date() < deadline { usleep(5_000) }
-        if process.process.isRunning {
+        let process = try start(arguments, in: directory, environment: environment, binary: binary)
+        guard let status = process.wait(timeout: timeout) else {
             kill(process.process.processIdentifier, SIGKILL)
-            process.process.waitUntilExit()
-            Issue.record("deployer \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+            _ = process.wait(timeout: 10)
+            Issue.record("\(binary) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+            return Result(status: -1, stdout: process.stdout(), stderr: process.stderr())
         }
-        process.process.waitUntilExit()
-        return Result(status: process.process.terminationStatus, stdout: process.stdout(), stderr: process.stderr())
+        return Result(status: status, stdout: process.stdout(), stderr: process.stderr())
     }
 
     final class Running {
@@ -46,12 +45,34 @@ struct DeployerProcess {
             self.out = out
             self.err = err
         }
+        /// Waits until the process exits (bounded) and returns its exit status, or nil at the timeout.
+        /// Reaps the child itself: Foundation's `isRunning` can stay true while a daemon the child
+        /// started still holds descriptors it inherited (deployer-lab starts HAProxy and backends).
+        func wait(timeout: Double) -> Int32? {
+            let pid = process.processIdentifier
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                var raw: Int32 = 0
+                let reaped = waitpid(pid, &raw, WNOHANG)
+                if reaped == pid { return raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+                if reaped < 0 {
+                    // Already reaped by Foundation.
+                    process.waitUntilExit()
+                    return process.terminationStatus
+                }
+                usleep(5_000)
+            }
+            return nil
+        }
+
         func stdout() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
         func stderr() -> String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
     }
 
     /// Starts deployer; output goes to files so a stopped or killed process cannot block a pipe.
-    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Running {
+    static func start(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], binary: String = binary
+    ) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments

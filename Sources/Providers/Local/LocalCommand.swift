@@ -93,6 +93,7 @@ public enum LocalCommand {
         var exit: Int32?
         var signal: Int32?
         var outputOpen = true
+        var exited: Date?
         while true {
             if outputOpen {
                 var descriptor = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
@@ -110,12 +111,12 @@ public enum LocalCommand {
             var raw: Int32 = 0
             if exit == nil, signal == nil, waitpid(pid, &raw, WNOHANG) == pid {
                 if raw & 0x7f == 0 { exit = (raw >> 8) & 0xff } else { signal = raw & 0x7f }
+                exited = Date()
             }
-            // Done when the shell has exited and nothing it started still holds the output open
-            // (or, after a timeout, once the group has been killed).
-            if exit != nil || signal != nil {
-                if !outputOpen || timedOut { break }
-                if Date() > deadline + 2 { break }
+            // Done when the shell has exited and its output is closed; a daemon it started that kept
+            // the output open gets one second more, then is left running.
+            if let exited {
+                if !outputOpen || timedOut || Date() > exited + 1 { break }
             }
             let now = Date()
             if !timedOut, now > deadline {
