@@ -1,11 +1,12 @@
-# deployer — make demo (roll the simulated fleet), make test (every test), make bench, make install.
+# deployer — make demo (roll the simulated fleet), make demo-haproxy (roll a real HAProxy lab under load),
+# make test (every test), make bench, make install.
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
-APT_PACKAGES ?= ca-certificates git
+APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev
 
-.PHONY: all build release demo test bench install deps clean
+.PHONY: all build release demo demo-haproxy lab-down test bench install deps clean
 
 all: build
 
@@ -34,13 +35,25 @@ demo: release
 	@echo
 	.build/release/deployer status simulated --state-dir $(DEMO_STATE)
 
+# Rolls inventories/local-haproxy.yml on a real lab (two HAProxy, four backends on 127.0.0.1) under
+# load; the lab stays up afterwards (make lab-down stops it).
+demo-haproxy: release
+	$(SWIFT) build -c release --product deployer-lab
+	scripts/demo-haproxy.sh
+
+lab-down:
+	@if [ -x .build/release/deployer-lab ]; then .build/release/deployer-lab down --dir /tmp/deployer-lab; fi
+
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 bench: deps
 	$(SWIFT) build -c release --product deployer-bench
+	$(SWIFT) build -c release --product deployer-bench-haproxy
+	$(SWIFT) build -c release --product deployer-lab
 	.build/release/deployer-bench
+	.build/release/deployer-bench-haproxy
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

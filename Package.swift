@@ -61,6 +61,12 @@ let package = Package(
             path: "Tools/deployer-lab",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "deployer-bench-haproxy",
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy"],
+            path: "Benchmarks/deployer-bench-haproxy",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ManifestsTests",
             dependencies: ["Manifests"],

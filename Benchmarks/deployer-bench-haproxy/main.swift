@@ -1,0 +1,203 @@
+// deployer's cost on a real HAProxy setup: 4 lab backends behind 2 HAProxy (one TCP, one Unix admin
+// socket) on 127.0.0.1, started with deployer-lab.
+//
+// 1. Orchestration overhead per host: a rolling deploy (batch 1) runs in this process exactly as
+//    `deployer deploy` wires it (HAProxy traffic controller, local deploy command, HAProxy's own
+//    check, fsync'd journal). Per host: its wall time minus the time in the deploy command, the
+//    drain wait and the health wait. What is left is deployer: socket commands, read-backs,
+//    journal writes, scheduling.
+// 2. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
+//    the client receiving its answer (the last session ending) to the drain returning.
+//
+//   deployer-bench-haproxy [--rounds 3] [--drains 20]
+
+import Deployer
+import Foundation
+import HAProxy
+import Manifests
+import Providers
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return Int(arguments[index + 1]) ?? fallback
+}
+let rounds = option("--rounds", 3)
+let drains = option("--drains", 20)
+
+let executableDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+let labBinary = executableDir + "/deployer-lab"
+let work = NSTemporaryDirectory() + "deployer-bench-haproxy-\(getpid())"
+let labDir = work + "/lab"
+let basePort = 23_000
+
+func run(_ path: String, _ args: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = args
+    let log = work + "/run-\(UUID().uuidString).log"
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: log)
+    process.standardError = FileHandle(forWritingAtPath: log)
+    do { try process.run() } catch { return (127, "\(error)") }
+    // Reap it ourselves: the lab's daemons keep inherited descriptors that Foundation may wait on.
+    var raw: Int32 = 0
+    while waitpid(process.processIdentifier, &raw, 0) < 0, errno == EINTR {}
+    let status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
+func fail(_ message: String) -> Never {
+    _ = run(labBinary, ["down", "--dir", labDir])
+    FileHandle.standardError.write(Data("deployer-bench-haproxy: \(message)\n".utf8))
+    exit(1)
+}
+
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+let up = run(labBinary, [
+    "up", "--dir", labDir, "--backends", "4", "--lbs", "2", "--base-port", "\(basePort)", "--version", "v0",
+    "--unix-sockets",
+])
+guard up.status == 0 else { fail("deployer-lab up failed:\n\(up.output)") }
+
+// The environment, as a user would write it.
+var hosts = "all:\n  children:\n    lab_web:\n      hosts:\n"
+for index in 1...4 { hosts += "        web-\(index): {ansible_host: 127.0.0.1, port: \(basePort + index)}\n" }
+try hosts.write(toFile: work + "/hosts.yml", atomically: true, encoding: .utf8)
+let environmentFile = work + "/bench.yml"
+try """
+    targets:
+      inventory: hosts.yml
+      group: lab_web
+    load-balancers:
+      - haproxy:
+          name: lb-1
+          socket: ipv4@127.0.0.1:\(basePort + 1001)
+          backend: web
+      - haproxy:
+          name: lb-2
+          socket: \(labDir)/lb-2.sock
+          backend: web
+    deploy:
+      run: \(labBinary) restart --port {{ port }} --version {{ version }} --pid-file \(labDir)/{{ inventory_hostname }}.pid --log \(labDir)/{{ inventory_hostname }}.log
+      connection: local
+    health:
+      load-balancer: true
+    strategy:
+      batch: 1
+      min-in-service: 3
+      drain-timeout: 10s
+      health-timeout: 15s
+    """.write(toFile: environmentFile, atomically: true, encoding: .utf8)
+let environment = try EnvironmentLoader.load(path: environmentFile).environment
+guard case .hosts(let targets) = environment.targets, case .run(let action) = environment.action else { fail("bad environment") }
+
+/// Step and target timings, as the engine reports them.
+final class Timings: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps: [String: [Step: Double]] = [:]
+    private var totals: [String: Double] = [:]
+    func emit(_ event: DeployEvent) {
+        lock.withLock {
+            switch event {
+            case .stepFinished(let target, let step, _, _, let elapsed, _):
+                steps[target.rawValue, default: [:]][step, default: 0] += elapsed.seconds
+            case .targetFinished(let result):
+                totals[result.target.rawValue] = result.seconds
+            default: break
+            }
+        }
+    }
+    /// Per host: wall time minus deploy command, drain wait and health wait.
+    func overheads() -> [Double] {
+        lock.withLock {
+            totals.map { target, total in
+                let waits = [Step.update, .waitDrained, .verify].reduce(0) { $0 + (steps[target]?[$1] ?? 0) }
+                return total - waits
+            }
+        }
+    }
+}
+
+func context(events: any EventSink, version: String) throws -> DeployContext {
+    var pools: [HAProxyPool] = []
+    for case .haproxy(let spec) in environment.loadBalancers {
+        pools.append(try HAProxyPool(spec, transport: SocketTransport(try RuntimeEndpoint(parsing: spec.socket))))
+    }
+    let traffic = HAProxyTrafficController(pools, events: events)
+    return DeployContext(
+        fleet: LocalHostFleet(hosts: targets.targets, action: action, prepare: nil, versions: VersionRecord(path: work + "/versions.json")),
+        traffic: traffic, health: LoadBalancerHealthProbe(traffic: traffic), lock: InMemoryDeployLock(), events: events,
+        pollInterval: .milliseconds(50))
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+
+// 1. Overhead per host.
+var overheads: [Double] = []
+var deploySeconds: [Double] = []
+for round in 1...rounds {
+    let timings = Timings()
+    let ctx = try context(events: timings, version: "v\(round)")
+    let id = "bench-\(round)"
+    let holder = LockInfo(user: "bench", host: "localhost", pid: getpid(), since: Date(), deployID: id, command: "bench")
+    let request = DeployRequest(
+        environment: "bench", version: "v\(round)", strategy: environment.strategy, hasPrepare: false, deployID: id, holder: holder)
+    let began = Date()
+    let summary = try await DeployEngine(ctx).deploy(request, journal: try FileJournal(path: work + "/\(id).jsonl"))
+    deploySeconds.append(Date().timeIntervalSince(began))
+    guard summary.failed.isEmpty, summary.targets.count == 4 else { fail("deploy round \(round) did not update every host") }
+    overheads += timings.overheads()
+}
+
+// 2. Drain detection latency.
+let frontend = URL(string: "http://127.0.0.1:\(basePort - 99)/slow?ms=300")!
+let ctx = try context(events: DiscardingEventSink(), version: "v\(rounds)")
+let manual = ManualOperations(ctx, strategy: environment.strategy)
+let admin = RuntimeAPIClient(transport: SocketTransport(.tcp(host: "127.0.0.1", port: UInt16(basePort + 1001))))
+// Only web-1 takes new requests on lb-1, so the slow request lands there.
+for name in ["web-2", "web-3", "web-4"] { try await admin.setState(.drain, of: ServerRef(backend: "web", server: name)) }
+var latencies: [Double] = []
+let session = URLSession(configuration: .ephemeral)
+for _ in 1...drains {
+    let answered = Task { () -> Date? in
+        guard let (_, response) = try? await session.data(from: frontend), (response as? HTTPURLResponse)?.statusCode == 200
+        else { return nil }
+        return Date()
+    }
+    let deadline = Date().addingTimeInterval(5)
+    var busy = false
+    while !busy, Date() < deadline {
+        busy = (try await admin.stat()).contains { $0.proxy == "web" && $0.server == "web-1" && ($0.sessions ?? 0) > 0 }
+        if !busy { try await Task.sleep(for: .milliseconds(5)) }
+    }
+    guard busy else { fail("the slow request never reached web-1") }
+    _ = try await manual.drain(TargetID("web-1"), force: true)
+    let drained = Date()
+    guard let end = await answered.value else { fail("the request in flight failed") }
+    latencies.append(drained.timeIntervalSince(end))
+    _ = try await manual.restore(TargetID("web-1"), force: false)
+}
+for name in ["web-2", "web-3", "web-4"] { try await admin.setState(.ready, of: ServerRef(backend: "web", server: name)) }
+let info = try await admin.info()
+_ = run(labBinary, ["down", "--dir", labDir])
+try? FileManager.default.removeItem(atPath: work)
+
+print("HAProxy \(info.version ?? "?"): 4 lab backends behind 2 HAProxy (TCP and Unix admin sockets) on 127.0.0.1")
+print(
+    "orchestration overhead per host: median \(ms(percentile(overheads, 0.5))), p95 \(ms(percentile(overheads, 0.95))), "
+        + "max \(ms(overheads.max() ?? 0)) over \(overheads.count) hosts (target < 50 ms) — "
+        + (percentile(overheads, 0.95) < 0.050 ? "met" : "NOT met"))
+print(String(format: "  (a 4-host deploy took %.2f s median, almost all of it the deploy command and HAProxy's checks)", percentile(deploySeconds, 0.5)))
+print(
+    "drain detected after the last session ended: median \(ms(percentile(latencies, 0.5))), p95 \(ms(percentile(latencies, 0.95))), "
+        + "max \(ms(latencies.max() ?? 0)) over \(latencies.count) drains (target < 100 ms) — "
+        + (percentile(latencies, 0.95) < 0.100 ? "met" : "NOT met"))
