@@ -94,7 +94,7 @@ try """
       health-timeout: 15s
     """.write(toFile: environmentFile, atomically: true, encoding: .utf8)
 let environment = try EnvironmentLoader.load(path: environmentFile).environment
-guard case .hosts(let targets) = environment.targets, case .run(let action) = environment.action else { fail("bad environment") }
+guard case .hosts(let targets) = environment.targets else { fail("bad environment") }
 
 /// Step and target timings, as the engine reports them.
 final class Timings: EventSink, @unchecked Sendable {
@@ -124,15 +124,9 @@ final class Timings: EventSink, @unchecked Sendable {
 }
 
 func context(events: any EventSink, version: String) throws -> DeployContext {
-    var pools: [HAProxyPool] = []
-    for case .haproxy(let spec) in environment.loadBalancers {
-        pools.append(try HAProxyPool(spec, transport: SocketTransport(try RuntimeEndpoint(parsing: spec.socket))))
-    }
-    let traffic = HAProxyTrafficController(pools, events: events)
-    return DeployContext(
-        fleet: LocalHostFleet(hosts: targets.targets, action: action, prepare: nil, versions: VersionRecord(path: work + "/versions.json")),
-        traffic: traffic, health: LoadBalancerHealthProbe(traffic: traffic), lock: InMemoryDeployLock(), events: events,
-        pollInterval: .milliseconds(50))
+    try InventoryHostsProvider.context(
+        environment, hosts: targets, lock: InMemoryDeployLock(), events: events, control: DeployControl(),
+        versionFile: work + "/versions.json", version: version)
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {

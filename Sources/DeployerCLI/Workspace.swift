@@ -1,6 +1,5 @@
 import Deployer
 import Foundation
-import HAProxy
 import Manifests
 import Providers
 
@@ -75,7 +74,13 @@ struct Workspace {
                 fleet: world, traffic: world, health: world, lock: lock, events: events, control: control,
                 pollInterval: .milliseconds(250))
         case .hosts(let hosts):
-            return try hostsContext(hosts, events: events, control: control, lock: lock, version: version)
+            do {
+                return try InventoryHostsProvider.context(
+                    environment, hosts: hosts, lock: lock, events: events, control: control,
+                    versionFile: stateDir + "/versions.json", version: version)
+            } catch let error as InventoryHostsProvider.SetupError {
+                throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
+            }
         case .vmss:
             throw CommandFailure(
                 "error: \(environment.name) is an Azure VM Scale Set; this version of deployer can validate it "
@@ -83,67 +88,6 @@ struct Workspace {
                     + "environments can be planned and deployed.",
                 code: .failed)
         }
-    }
-
-    /// Inventory hosts: the deploy command runs locally, HAProxy admin sockets are reached from here.
-    private func hostsContext(
-        _ hosts: HostTargets, events: any EventSink, control: DeployControl, lock: any DeployLock, version: String?
-    ) throws -> DeployContext {
-        let name = environment.name
-        guard case .run(let action) = environment.action else {
-            throw CommandFailure("error: \(name): inventory hosts are updated with `deploy.run`", code: .badInput)
-        }
-        var prepare: RunAction?
-        if case .run(let step) = environment.prepare { prepare = step }
-        for step in [action] + (prepare.map { [$0] } ?? []) where step.connection == .ssh {
-            throw CommandFailure(
-                "error: \(name) runs its deploy command over SSH (`connection: ssh`, the default); this version of "
-                    + "deployer runs commands only where it runs (`connection: local`) and cannot reach hosts over SSH "
-                    + "yet. `deployer validate \(environment.file)` checks the environment meanwhile.",
-                code: .failed)
-        }
-        var pools: [HAProxyPool] = []
-        for balancer in environment.loadBalancers {
-            guard case .haproxy(let spec) = balancer else {
-                throw CommandFailure(
-                    "error: \(name): load balancer \(balancer.name) is not HAProxy; inventory hosts can only sit behind "
-                        + "HAProxy in this version", code: .failed)
-            }
-            if let host = spec.host, !Self.isLoopback(host) {
-                throw CommandFailure(
-                    "error: \(name): the admin socket of \(spec.name) (\(spec.socket)) is on host \(host); this version "
-                        + "of deployer reaches only admin sockets on this machine, not over SSH", code: .failed)
-            }
-            do {
-                let endpoint = try RuntimeEndpoint(parsing: spec.socket)
-                pools.append(try HAProxyPool(spec, transport: SocketTransport(endpoint)))
-            } catch {
-                throw CommandFailure("error: \(environment.file): \(error.message)", code: .badInput)
-            }
-        }
-        let traffic = HAProxyTrafficController(pools, events: events)
-        let fleet = LocalHostFleet(
-            hosts: hosts.targets, action: action, prepare: prepare,
-            versions: VersionRecord(path: stateDir + "/versions.json"))
-        let health: any HealthProbe
-        switch environment.health {
-        case .http(let url, let expect):
-            health = HTTPHealthProbe(template: url, expectStatus: expect, hosts: hosts.targets, version: version ?? "")
-        case .loadBalancer:
-            health = LoadBalancerHealthProbe(traffic: traffic)
-        case .provider:
-            throw CommandFailure(
-                "error: \(name): inventory hosts have no provider health signal; use `health.http` or "
-                    + "`health.load-balancer: true`", code: .badInput)
-        }
-        // Drains are observed, not guessed: poll often enough to see the last session end within ~50 ms.
-        return DeployContext(
-            fleet: fleet, traffic: traffic, health: health, lock: lock, events: events, control: control,
-            pollInterval: .milliseconds(50))
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     private func simulatedWorld(_ spec: SimulatedFleetSpec) throws -> SimulatedWorld {

@@ -1,4 +1,5 @@
 import Deployer
+import Manifests
 import Foundation
 import HAProxy
 import Providers
@@ -234,4 +235,59 @@ final class CollectingSink: EventSink, @unchecked Sendable {
         lock.withLock { collected.append(notice.message) }
     }
     var notices: [String] { lock.withLock { collected } }
+}
+
+/// A real socket to one HAProxy that can be made to fail on demand, as an LB that dies mid-deploy.
+final class FailingTransport: RuntimeTransport, @unchecked Sendable {
+    let real: SocketTransport
+    private let lock = NSLock()
+    private var broken = false
+    /// Called with every command sent through it, before it is sent.
+    var onSend: @Sendable (String) -> Void = { _ in }
+
+    init(_ real: SocketTransport) { self.real = real }
+
+    var endpoint: String { real.endpoint }
+    func breakIt() { lock.withLock { broken = true } }
+
+    func exchange(_ request: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        onSend(String(decoding: request, as: UTF8.self))
+        if lock.withLock({ broken }) { throw HAProxyError(.unreachable, "\(endpoint): Connection refused") }
+        return try await real.exchange(request, timeout: timeout)
+    }
+}
+
+extension HAProxyIntegrationTests {
+    /// lb-2 stops answering right after web-1 was drained on lb-1: web-1 must go back into lb-1,
+    /// be reported with each LB's state, never be updated, and the deploy must stop.
+    @Test func loadBalancerLostMidTargetIsReportedAndTheOthersPutBack() async throws {
+        let lab = try HAProxyLab(backends: 2, lbs: 2)
+        defer { lab.stop() }
+        let environment = try EnvironmentLoader.load(path: lab.scratch.path + "/inventories/lab.yml").environment
+        guard case .hosts(let hosts) = environment.targets else { throw HAProxyLab.LabFailure(description: "not hosts") }
+        var transports: [String: FailingTransport] = [:]
+        for case .haproxy(let spec) in environment.loadBalancers {
+            transports[spec.name] = FailingTransport(SocketTransport(try RuntimeEndpoint(parsing: spec.socket)))
+        }
+        let lb2 = try #require(transports["lb-2"])
+        transports["lb-1"]?.onSend = { command in
+            if command.hasPrefix("set server web/web-1 state drain") { lb2.breakIt() }
+        }
+        let ctx = try InventoryHostsProvider.context(
+            environment, hosts: hosts, lock: InMemoryDeployLock(), events: CollectingSink(), control: DeployControl(),
+            versionFile: lab.scratch.path + "/versions.json", version: "v2", connect: { transports[$0.name]! })
+        let holder = LockInfo(user: "test", host: "localhost", pid: getpid(), since: Date(), deployID: "t", command: "test")
+        let summary = try await DeployEngine(ctx).deploy(
+            DeployRequest(environment: "lab", version: "v2", strategy: environment.strategy, hasPrepare: false, deployID: "t", holder: holder),
+            journal: InMemoryJournal())
+        #expect(summary.outcome != .succeeded)
+        let web1 = try #require(summary.targets.first { $0.target == "web-1" })
+        #expect(web1.outcome == .failed)
+        #expect(!web1.restored)
+        #expect(web1.message?.contains("put back in service on lb-1") == true, "\(web1.message ?? "")")
+        #expect(web1.message?.contains("lb-2") == true)
+        #expect(!summary.targets.contains { $0.target == "web-2" }, "the deploy stopped")
+        #expect(try await lab.servers(1)["web-1"]?.adminState == .ready)
+        #expect(await lab.versions() == ["v1", "v1"], "nothing was updated")
+    }
 }
