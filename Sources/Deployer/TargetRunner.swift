@@ -264,7 +264,11 @@ struct Undo: Sendable {
     /// Restores `baseline` in every pool if the target was not updated or reports healthy; leaves it
     /// out otherwise. Returns whether it was restored and what happened.
     func restore(_ target: TargetID, baseline: [PoolID: MemberState], updated: Bool) async -> (restored: Bool, message: String) {
-        if updated, ctx.health.timing == .beforeRestore {
+        let serving = ctx.traffic.pools.filter { baseline[$0] == .ready }
+        // A load balancer's own check runs only while the target is drained: drain it for the check.
+        let checkInDrain = ctx.health.timing == .inDrain && !serving.isEmpty
+        if updated, ctx.health.timing == .beforeRestore || checkInDrain {
+            if checkInDrain { for pool in serving { try? await ctx.traffic.setState(.drain, of: target, in: pool) } }
             // The update may still be running on the provider's side: wait for it, within the health timeout.
             let began = ctx.clock.now()
             var observation = try? await ctx.health.check(target)
@@ -275,23 +279,7 @@ struct Undo: Sendable {
                 observation = try? await ctx.health.check(target)
             }
             if observation?.healthy != true {
-                return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
-            }
-        }
-        let serving = ctx.traffic.pools.filter { baseline[$0] == .ready }
-        if updated, ctx.health.timing == .inDrain, !serving.isEmpty {
-            // The load balancer checks it only while drained: drain it, wait for the check, then restore.
-            for pool in serving { try? await ctx.traffic.setState(.drain, of: target, in: pool) }
-            let began = ctx.clock.now()
-            var observation = try? await ctx.health.check(target)
-            while observation?.healthy != true,
-                ctx.clock.now().timeIntervalSince(began) < strategy.healthTimeout.seconds
-            {
-                try? await ctx.clock.sleep(for: ctx.pollInterval)
-                observation = try? await ctx.health.check(target)
-            }
-            if observation?.healthy != true {
-                for pool in serving { try? await ctx.traffic.setState(.maint, of: target, in: pool) }
+                if checkInDrain { for pool in serving { try? await ctx.traffic.setState(.maint, of: target, in: pool) } }
                 return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")
             }
         }

@@ -25,7 +25,10 @@ struct Status: AsyncParsableCommand {
         do {
             state = try await context.readState()
         } catch {
-            if let haproxy, output.output == .text { Console.out(HAProxyStatus.text(haproxy)) }
+            if let haproxy, output.output == .text {
+                Console.out(HAProxyStatus.text(haproxy))
+                throw CommandFailure("error: cannot read every load balancer of \(workspace.environment.name) (above)", code: .failed)
+            }
             throw CommandFailure("error: cannot read \(workspace.environment.name): \(error)", code: .failed)
         }
         let lock = try await context.lock.current()

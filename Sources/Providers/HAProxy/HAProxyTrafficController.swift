@@ -123,7 +123,7 @@ public actor HAProxyTrafficController: TrafficController {
             result[report.pool] = members
         }
         if !problems.isEmpty {
-            throw HAProxyError(.refused, problems.joined(separator: "\n"))
+            throw HAProxyError(.refused, problems.joined(separator: "\n") + "\nNothing was changed.")
         }
         return result
     }
@@ -157,6 +157,8 @@ public actor HAProxyTrafficController: TrafficController {
                 HAProxyServerReport(
                     target: target, server: server.rawValue, state: byName[server.rawValue], stat: statByName[server.rawValue])
             }
+        } catch let error as HAProxyError where error.kind == .unreachable || error.kind == .timeout {
+            report.error = "\(pool.id): \(error.message) (is HAProxy running, with `stats socket \(pool.client.transport.endpoint) level admin`?)"
         } catch {
             report.error = "\(pool.id): \(error)"
         }
