@@ -47,18 +47,27 @@ extension EnvironmentBuilder {
         let which = reader.exactlyOne(of: ["hosts", "name"], in: pairs, at: node.location, path: path)
         let socketNode = reader.required("socket", in: pairs, at: node.location, path: path)
         let socket = socketNode.flatMap { reader.string($0, "\(path).socket") }
-        let backend = reader.required("backend", in: pairs, at: node.location, path: path)
-            .flatMap { reader.string($0, "\(path).backend") }
+        let backendNode = reader.required("backend", in: pairs, at: node.location, path: path)
+        let backend = backendNode.flatMap { reader.string($0, "\(path).backend") }
+        if let backend, let backendNode { checkHAProxyName(backend, at: backendNode.location, path: "\(path).backend") }
         let timeout = value("timeout").map { reader.duration($0, "\(path).timeout") } ?? .seconds(5)
         var servers: [String: String] = [:]
         if let serverNode = value("server"), reader.string(serverNode, "\(path).server") != nil {
             reader.checkTemplate(serverNode, "\(path).server", scopes: targetScopes, keepVersion: false)
             for (name, scope) in zip(targetNames ?? [], targetScopes) {
-                servers[name] = serverNode.scalar.map { Template.render($0.text, vars: scope.vars) } ?? name
+                let server = serverNode.scalar.map { Template.render($0.text, vars: scope.vars) } ?? name
+                servers[name] = server
+                if !server.contains("{{") {
+                    checkHAProxyName(server, at: serverNode.location, path: "\(path).server", target: name)
+                }
             }
         } else {
-            for name in targetNames ?? [] { servers[name] = name }
+            for name in targetNames ?? [] {
+                servers[name] = name
+                checkHAProxyName(name, at: node.location, path: "\(path).server", target: name)
+            }
         }
+        if let socket, let socketNode, which?.key == "name" { checkSocket(socket, at: socketNode.location, path: "\(path).socket") }
         guard let which, let socket, let socketNode, let backend, let timeout else { return [] }
         if which.key == "name" {
             guard let name = reader.string(which.value, "\(path).name") else { return [] }
@@ -80,11 +89,45 @@ extension EnvironmentBuilder {
         }
         let scopes = hosts.map { TemplateScope.host(name: $0.name, address: $0.address, vars: $0.vars) }
         reader.checkTemplate(socketNode, "\(path).socket", scopes: scopes, keepVersion: false)
+        for scope in scopes {
+            let rendered = Template.render(socket, vars: scope.vars)
+            if !rendered.contains("{{") { checkSocket(rendered, at: socketNode.location, path: "\(path).socket") }
+        }
         return zip(hosts, scopes).map { host, scope in
             HAProxyLoadBalancer(
                 name: host.name, socket: Template.render(socket, vars: scope.vars), host: host.address, backend: backend,
                 servers: servers, timeout: timeout)
         }
+    }
+
+    /// HAProxy names (backends, servers) hold only letters, digits, `-`, `_`, `.` and `:`; anything
+    /// else could end or change a runtime-API command, and the HAProxy client refuses to send it.
+    mutating func checkHAProxyName(_ name: String, at location: SourceLocation, path: String, target: String? = nil) {
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", ":": return true
+            default: return false
+            }
+        }
+        guard !allowed || name.isEmpty else { return }
+        let whose = target.map { " (target \($0))" } ?? ""
+        reader.error(
+            "`\(path)`: \(name.debugDescription)\(whose) is not an HAProxy name: use only letters, digits, '-', '_', '.' and ':'",
+            at: location, rule: "haproxy-name")
+    }
+
+    /// An admin socket as haproxy.cfg writes it: a path, `unix@PATH`, or `ipv4@HOST:PORT` / `ipv6@[HOST]:PORT`.
+    mutating func checkSocket(_ socket: String, at location: SourceLocation, path: String) {
+        if socket.hasPrefix("/") || socket.hasPrefix("unix@/") { return }
+        if let match = socket.wholeMatch(of: /(?:ipv4|ipv6|tcp|tcp4|tcp6)@(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})/),
+            let port = Int(match.output.2), (1...65535).contains(port)
+        {
+            return
+        }
+        reader.error(
+            "`\(path)`: \(socket.debugDescription) is not an admin socket: write an absolute Unix socket path "
+                + "(/run/haproxy/admin.sock) or ipv4@HOST:PORT / ipv6@[HOST]:PORT, as in haproxy.cfg's `stats socket`",
+            at: location, rule: "haproxy-socket")
     }
 
     mutating func readApplicationGateway(_ node: YAMLNode, _ path: String) -> ApplicationGatewayPool? {

@@ -112,3 +112,14 @@ import Testing
             """)
     }
 }
+
+extension DiagnosticsTests {
+    @Test func haproxyNamesAndSocketsAreCheckedWhereWritten() {
+        #expect(Self.errors("bad-haproxy") == [
+            "5:7 haproxy-name", "5:7 haproxy-name", "6:15 haproxy-socket", "7:16 haproxy-name", "10:15 haproxy-socket",
+        ])
+        #expect(Self.messages("bad-haproxy").contains {
+            $0.contains("\"web;shutdown sessions server web/web1\" is not an HAProxy name")
+        })
+    }
+}
