@@ -64,7 +64,8 @@ extension EnvironmentBuilder {
         } else {
             for name in targetNames ?? [] {
                 servers[name] = name
-                checkHAProxyName(name, at: node.location, path: "\(path).server", target: name)
+                // An unresolved name was already reported where it is written.
+                if !name.contains("{{") { checkHAProxyName(name, at: node.location, path: "\(path).server", target: name) }
             }
         }
         if let socket, let socketNode, which?.key == "name" { checkSocket(socket, at: socketNode.location, path: "\(path).socket") }
