@@ -36,9 +36,14 @@ let package = Package(
             name: "HAProxy",
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
         .target(
             name: "Providers",
-            dependencies: ["Deployer", "Manifests", "HAProxy"],
+            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,0 +1,4 @@
+#ifndef DEPLOYER_CLIBSSH2_SHIM_H
+#define DEPLOYER_CLIBSSH2_SHIM_H
+#include <libssh2.h>
+#endif
