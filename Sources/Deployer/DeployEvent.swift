@@ -11,6 +11,8 @@ public enum DeployEvent: Sendable {
     case batchFinished(index: Int)
     case pausing(Duration)
     case notice(Notice)
+    /// A line the deploy command printed on a target, as it printed it.
+    case output(target: TargetID, line: String)
     case finished(DeploySummary)
 }
 

@@ -64,6 +64,8 @@ final class PlainRenderer: EventSink {
             return "pausing \(duration.manifestText) before the next batch"
         case .notice(let notice):
             return "\(notice.level == .warning ? "warning: " : "")\(notice.message)"
+        case .output(let target, let line):
+            return "\(target) | \(line)"
         case .finished:
             return nil
         }
@@ -127,6 +129,8 @@ final class LiveRenderer: EventSink {
                 permanent.append(paint("  pausing \(duration.manifestText)", "2"))
             case .notice(let notice):
                 permanent.append(notice.level == .warning ? paint("warning: \(notice.message)", "33") : notice.message)
+            case .output(let target, let line):
+                permanent.append(paint("  \(target.rawValue) | ", "2") + line)
             case .finished:
                 state.rows.removeAll()
             }
@@ -206,6 +210,8 @@ final class JSONLinesRenderer: EventSink {
             object.merge(["event": "pausing", "seconds": duration.seconds]) { $1 }
         case .notice(let notice):
             object.merge(["event": "notice", "level": notice.level.rawValue, "message": notice.message]) { $1 }
+        case .output(let target, let line):
+            object.merge(["event": "output", "target": target.rawValue, "line": line]) { $1 }
         case .finished(let summary):
             object["event"] = "finished"
             object["summary"] = JSONText.object(summary)

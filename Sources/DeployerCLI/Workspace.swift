@@ -75,9 +75,11 @@ struct Workspace {
                 pollInterval: .milliseconds(250))
         case .hosts(let hosts):
             do {
+                let user = Identity.current(deployID: nil, command: "").user
                 return try InventoryHostsProvider.context(
                     environment, hosts: hosts, lock: lock, events: events, control: control,
-                    versionFile: stateDir + "/versions.json", version: version)
+                    versionFile: stateDir + "/versions.json", version: version,
+                    ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: user))
             } catch let error as InventoryHostsProvider.SetupError {
                 throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
             }

@@ -87,6 +87,24 @@ public struct RuntimeAPIClient: Sendable {
         }
     }
 
+    /// What a poll needs in one round trip: which process answers, the backend's servers, and every
+    /// row of `show stat`.
+    public func snapshot(backend: RuntimeName) async throws(HAProxyError) -> (process: ProcessStatus, servers: [ServerState], stat: [StatRow]) {
+        let reply = try await send(.snapshot(backend: backend))
+        let parts = reply.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        do throws(HAProxyError) {
+            guard parts.count == 3 else {
+                if reply.contains("Can't find backend") {
+                    throw HAProxyError(.refused, "no backend \(backend) in this HAProxy")
+                }
+                throw HAProxyError(.unexpectedReply, "expected 3 replies to `\(RuntimeCommand.snapshot(backend: backend).line)`, got \(parts.count)")
+            }
+            return (try ProcessStatus.parse(parts[0]), try ServerState.parse(parts[1]), try StatRow.parse(parts[2]))
+        } catch {
+            throw HAProxyError(error.kind, "\(transport.endpoint): \(error.message)")
+        }
+    }
+
     /// `set server B/S state ready|drain|maint`, then reads the server back: returns its state once the
     /// change shows, and throws `.notConfirmed` when it does not.
     @discardableResult

@@ -168,6 +168,8 @@ public struct HAProxyLoadBalancer: Sendable, Equatable {
     public var socket: String
     /// The inventory host the socket lives on (nil: reachable from where deployer runs).
     public var host: String?
+    /// That host's inventory variables (how to reach it over SSH: `ansible_port`, `ansible_user`, …).
+    public var hostVars: [String: String]
     /// The backend that holds the targets' servers.
     public var backend: String
     /// HAProxy server name for each target, by target name.
@@ -175,12 +177,13 @@ public struct HAProxyLoadBalancer: Sendable, Equatable {
     public var timeout: Duration
 
     public init(
-        name: String, socket: String, host: String?, backend: String, servers: [String: String],
-        timeout: Duration
+        name: String, socket: String, host: String?, hostVars: [String: String] = [:], backend: String,
+        servers: [String: String], timeout: Duration
     ) {
         self.name = name
         self.socket = socket
         self.host = host
+        self.hostVars = hostVars
         self.backend = backend
         self.servers = servers
         self.timeout = timeout

@@ -96,7 +96,7 @@ extension EnvironmentBuilder {
         }
         return zip(hosts, scopes).map { host, scope in
             HAProxyLoadBalancer(
-                name: host.name, socket: Template.render(socket, vars: scope.vars), host: host.address, backend: backend,
+                name: host.name, socket: Template.render(socket, vars: scope.vars), host: host.address, hostVars: host.vars, backend: backend,
                 servers: servers, timeout: timeout)
         }
     }

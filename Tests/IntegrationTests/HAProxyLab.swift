@@ -45,9 +45,10 @@ final class HAProxyLab: Sendable {
             value += 1
             return value
         }
-        // Ports of one lab: base-100…base+1000+lbs. Labs of one run never overlap; the process id
-        // keeps two runs on one machine apart.
-        basePort = 21_000 + Int(getpid() % 8) * 2_400 + slot * 20
+        // Below Linux's ephemeral range (32768…), where sshd's free port and client sockets come from.
+        // A lab uses base-99…, base+1… and base+1001…; a stride of 41 keeps every range of two labs
+        // alive at once at least 5 ports apart.
+        basePort = 21_000 + Int(getpid() % 4) * 2_000 + slot * 41
         self.backends = backends
         self.lbs = lbs
         var hosts = "all:\n  children:\n    lab_web:\n      hosts:\n"

@@ -5,8 +5,8 @@ import HAProxy
 /// Every HAProxy of an environment seen as one traffic controller: each HAProxy is a pool, a target
 /// is out of service only when it is out of every one of them.
 ///
-/// - Every read asks each HAProxy for `show servers state` (the typed admin and operational state),
-///   `show stat` (current sessions) and `show info` (which process answers). A server that the
+/// - Every read asks each HAProxy, in one round trip, for `show servers state` (the typed admin and
+///   operational state), `show stat` (current sessions) and `show info` (which process answers). A server that the
 ///   environment maps but its backend lacks makes the read fail, so a deploy never starts on a wrong
 ///   mapping; an unreachable HAProxy makes it fail too (fail closed).
 /// - Every change is read back to be confirmed (`RuntimeAPIClient.setState`).
@@ -145,10 +145,7 @@ public actor HAProxyTrafficController: TrafficController {
             pool: pool.id, endpoint: pool.client.transport.endpoint, backend: pool.backend.rawValue, process: nil,
             servers: [], error: nil)
         do {
-            async let info = pool.client.info()
-            async let states = pool.client.serversState(backend: pool.backend)
-            async let stat = pool.client.stat()
-            let (process, servers, rows) = try await (info, states, stat)
+            let (process, servers, rows) = try await pool.client.snapshot(backend: pool.backend)
             report.process = process
             let byName = Dictionary(servers.map { ($0.server, $0) }, uniquingKeysWith: { first, _ in first })
             let statByName = Dictionary(
@@ -157,10 +154,11 @@ public actor HAProxyTrafficController: TrafficController {
                 HAProxyServerReport(
                     target: target, server: server.rawValue, state: byName[server.rawValue], stat: statByName[server.rawValue])
             }
-        } catch let error as HAProxyError where error.kind == .unreachable || error.kind == .timeout {
-            report.error = "\(pool.id): \(error.message) (is HAProxy running, with `stats socket \(pool.client.transport.endpoint) level admin`?)"
         } catch {
-            report.error = "\(pool.id): \(error)"
+            report.error = "\(pool.id): \(error.message)"
+            if error.kind == .unreachable || error.kind == .timeout {
+                report.error! += " (is HAProxy running, with `stats socket \(pool.client.transport.endpoint) level admin`?)"
+            }
         }
         return report
     }

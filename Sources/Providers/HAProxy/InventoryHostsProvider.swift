@@ -3,7 +3,8 @@ public import HAProxy
 public import Manifests
 
 /// Wires an environment of inventory hosts behind HAProxy into a deploy context: the deploy command
-/// run where deployer runs, each HAProxy reached through the transport `connect` makes for it.
+/// run on each host over SSH (or where deployer runs, `connection: local`), each HAProxy reached
+/// through its admin socket, on its host over SSH or from here.
 public enum InventoryHostsProvider {
     /// Why an environment cannot be wired; `badInput` when the file itself is wrong.
     public struct SetupError: Error, CustomStringConvertible {
@@ -12,32 +13,30 @@ public enum InventoryHostsProvider {
         public var description: String { message }
     }
 
-    /// The default transport: the admin socket must be on this machine (a path, or a TCP address).
-    public static func localTransport(_ spec: HAProxyLoadBalancer) throws -> any RuntimeTransport {
-        if let host = spec.host, !isLoopback(host) {
-            throw SetupError(
-                message: "the admin socket of \(spec.name) (\(spec.socket)) is on host \(host); this version of deployer "
-                    + "reaches only admin sockets on this machine, not over SSH",
-                badInput: false)
-        }
+    /// How each HAProxy's admin socket is reached: on its inventory host over SSH (`hosts:` form), or
+    /// from where deployer runs (`name:` form: a path on this machine, or a TCP address).
+    public static func transport(
+        _ spec: HAProxyLoadBalancer, connections: SSHConnections, settings: SSHSettings
+    ) throws -> any RuntimeTransport {
+        let endpoint: RuntimeEndpoint
         do {
-            return SocketTransport(try RuntimeEndpoint(parsing: spec.socket))
+            endpoint = try RuntimeEndpoint(parsing: spec.socket)
         } catch {
             throw SetupError(message: "\(spec.name): \(error.message)", badInput: true)
         }
-    }
-
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard let host = spec.host else { return SocketTransport(endpoint) }
+        return connections.transport(to: endpoint, on: settings.target(for: host, vars: spec.hostVars))
     }
 
     /// - Parameters:
     ///   - versionFile: where the versions deployer put on each host are kept.
     ///   - version: the version being deployed, for `{{ version }}` in health URLs.
+    ///   - connect: the transport to each HAProxy (default: `transport(_:connections:settings:)`).
     public static func context(
         _ environment: Environment, hosts: HostTargets, lock: any DeployLock, events: any EventSink,
-        control: DeployControl, versionFile: String, version: String?,
-        connect: (HAProxyLoadBalancer) throws -> any RuntimeTransport = localTransport
+        control: DeployControl, versionFile: String, version: String?, ssh settings: SSHSettings,
+        connections: SSHConnections = SSHConnections(),
+        connect: ((HAProxyLoadBalancer) throws -> any RuntimeTransport)? = nil
     ) throws -> DeployContext {
         let name = environment.name
         guard case .run(let action) = environment.action else {
@@ -45,13 +44,6 @@ public enum InventoryHostsProvider {
         }
         var prepare: RunAction?
         if case .run(let step) = environment.prepare { prepare = step }
-        for step in [action] + (prepare.map { [$0] } ?? []) where step.connection == .ssh {
-            throw SetupError(
-                message: "\(name) runs its deploy command over SSH (`connection: ssh`, the default); this version of "
-                    + "deployer runs commands only where it runs (`connection: local`) and cannot reach hosts over SSH "
-                    + "yet. `deployer validate \(environment.file)` checks the environment meanwhile.",
-                badInput: false)
-        }
         var pools: [HAProxyPool] = []
         for balancer in environment.loadBalancers {
             guard case .haproxy(let spec) = balancer else {
@@ -61,14 +53,16 @@ public enum InventoryHostsProvider {
                     badInput: false)
             }
             do {
-                pools.append(try HAProxyPool(spec, transport: try connect(spec)))
+                let transport = try connect?(spec) ?? transport(spec, connections: connections, settings: settings)
+                pools.append(try HAProxyPool(spec, transport: transport))
             } catch let error as HAProxyError {
                 throw SetupError(message: "\(environment.file): \(error.message)", badInput: true)
             }
         }
         let traffic = HAProxyTrafficController(pools, events: events)
-        let fleet = LocalHostFleet(
-            hosts: hosts.targets, action: action, prepare: prepare, versions: VersionRecord(path: versionFile))
+        let fleet = HostFleet(
+            hosts: hosts.targets, action: action, prepare: prepare, versions: VersionRecord(path: versionFile),
+            remote: SSHCommandRunner(connections: connections, settings: settings), events: events)
         let health: any HealthProbe
         switch environment.health {
         case .http(let url, let expect):
