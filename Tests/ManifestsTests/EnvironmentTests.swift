@@ -22,13 +22,18 @@ import Testing
         #expect(hosts.targets.map(\.name) == ["prod-backend-7", "prod-backend-8"])
         #expect(hosts.targets.map(\.address) == ["10.0.5.10", "10.0.5.11"])
         let servers = ["prod-backend-7": "prod-backend-7", "prod-backend-8": "prod-backend-8"]
+        // The LB hosts' own variables say how to reach them over SSH.
+        let lbVars = [
+            "ansible_python_interpreter": "/usr/bin/python3", "ansible_user": "mishipay_user",
+            "haproxy_admin_sock_path": "/run/haproxy/admin1.sock",
+        ]
         #expect(env.loadBalancers == [
             .haproxy(HAProxyLoadBalancer(
-                name: "10.0.3.20", socket: "/run/haproxy/admin1.sock", host: "10.0.3.20", backend: "backend_web",
-                servers: servers, timeout: .seconds(5))),
+                name: "10.0.3.20", socket: "/run/haproxy/admin1.sock", host: "10.0.3.20", hostVars: lbVars,
+                backend: "backend_web", servers: servers, timeout: .seconds(5))),
             .haproxy(HAProxyLoadBalancer(
-                name: "10.0.3.21", socket: "/run/haproxy/admin1.sock", host: "10.0.3.21", backend: "backend_web",
-                servers: servers, timeout: .seconds(5))),
+                name: "10.0.3.21", socket: "/run/haproxy/admin1.sock", host: "10.0.3.21", hostVars: lbVars,
+                backend: "backend_web", servers: servers, timeout: .seconds(5))),
         ])
         #expect(env.action == .run(RunAction(
             command: "/mpay/com.mishipay.server/automation/deploy-prod.sh", become: true, timeout: .seconds(600),
