@@ -127,7 +127,7 @@ func context(events: any EventSink, version: String) throws -> DeployContext {
     try InventoryHostsProvider.context(
         environment, hosts: targets, lock: InMemoryDeployLock(), events: events, control: DeployControl(),
         versionFile: work + "/versions.json", version: version,
-        ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: "root"))
+        ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: NSUserName()))
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -82,7 +82,8 @@ public struct ManualOperations: Sendable {
         if ctx.health.timing == .inDrain, !out.isEmpty {
             // The load balancer checks it only while drained: drain it first and wait for the check.
             for pool in out where members[pool]?.state == .maint { try await ctx.traffic.setState(.drain, of: target, in: pool) }
-            let observation = try await waitHealthy(target)
+            let observation = try await HealthWait(ctx: ctx, timeout: strategy.healthTimeout)
+                .run(target, waitingFor: "\(target) to pass the load balancer's check")
             if !observation.healthy {
                 let problem = "\(target) is not healthy (\(observation.detail))"
                 guard force else {
@@ -104,21 +105,6 @@ public struct ManualOperations: Sendable {
             throw DeployerError("\(target) did not come back on \(notReady.map(\.rawValue).joined(separator: ", "))")
         }
         return Outcome(changed: out, unchanged: state.pools.filter { !out.contains($0) && !absent.contains($0) }, warnings: warnings)
-    }
-
-    /// Polls the health probe until the target is healthy or the strategy's health timeout passes.
-    private func waitHealthy(_ target: TargetID) async throws -> HealthObservation {
-        let began = ctx.clock.now()
-        while true {
-            let observation = try await ctx.health.check(target)
-            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            if observation.healthy || elapsed >= strategy.healthTimeout { return observation }
-            ctx.events.emit(
-                .waiting(
-                    target: target, step: .verify, waitingFor: "\(target) to pass the load balancer's check",
-                    elapsed: elapsed, timeout: strategy.healthTimeout, detail: observation.detail))
-            try await ctx.clock.sleep(for: ctx.pollInterval)
-        }
     }
 
     /// Why taking one more in-service target out would break the strategy, if it would.

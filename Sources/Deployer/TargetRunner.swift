@@ -208,27 +208,12 @@ struct TargetRunner: Sendable {
 
     /// Polls the health probe until the target is healthy or the health timeout passes.
     private func verify(_ target: TargetID) async throws -> String? {
-        let began = ctx.clock.now()
         let timeout = strategy.healthTimeout
-        var last = "no answer yet"
-        while true {
-            do {
-                let observation = try await ctx.health.check(target)
-                if observation.healthy { return observation.detail.isEmpty ? nil : observation.detail }
-                last = observation.detail
-            } catch {
-                last = "\(error)"
-            }
-            let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
-            if elapsed >= timeout {
-                throw StepFailure(message: "not healthy after \(timeout.manifestText): \(last)", restored: false)
-            }
-            ctx.events.emit(
-                .waiting(
-                    target: target, step: .verify, waitingFor: "\(target) to become healthy", elapsed: elapsed,
-                    timeout: timeout, detail: last))
-            try await ctx.clock.sleep(for: ctx.pollInterval)
+        let observation = try await HealthWait(ctx: ctx, timeout: timeout).run(target, waitingFor: "\(target) to become healthy")
+        guard observation.healthy else {
+            throw StepFailure(message: "not healthy after \(timeout.manifestText): \(observation.detail)", restored: false)
         }
+        return observation.detail.isEmpty ? nil : observation.detail
     }
 
     /// Reads the pools back: every pool must show the target as it was before the deploy.
@@ -270,14 +255,8 @@ struct Undo: Sendable {
         if updated, ctx.health.timing == .beforeRestore || checkInDrain {
             if checkInDrain { for pool in serving { try? await ctx.traffic.setState(.drain, of: target, in: pool) } }
             // The update may still be running on the provider's side: wait for it, within the health timeout.
-            let began = ctx.clock.now()
-            var observation = try? await ctx.health.check(target)
-            while observation?.healthy != true,
-                ctx.clock.now().timeIntervalSince(began) < strategy.healthTimeout.seconds
-            {
-                try? await ctx.clock.sleep(for: ctx.pollInterval)
-                observation = try? await ctx.health.check(target)
-            }
+            let observation = try? await HealthWait(ctx: ctx, timeout: strategy.healthTimeout, reports: false)
+                .run(target, waitingFor: "\(target) to become healthy")
             if observation?.healthy != true {
                 if checkInDrain { for pool in serving { try? await ctx.traffic.setState(.maint, of: target, in: pool) } }
                 return (false, "left out of service: not healthy (\(observation?.detail ?? "no answer"))")

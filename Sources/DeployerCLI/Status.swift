@@ -10,7 +10,9 @@ struct Status: AsyncParsableCommand {
         discussion: """
             For every target: in service / drained / out / unhealthy / updating, its version, and its \
             state and open sessions in every load balancer. Then who holds the lock and since when, \
-            and any deploy that did not finish. Changes nothing.
+            and any deploy that did not finish. For HAProxy load balancers, what each one says about \
+            each server, read live from its admin socket: admin state, health, last check, sessions, \
+            weight, status. Changes nothing.
             """)
 
     @OptionGroup var target: EnvironmentOptions

@@ -75,11 +75,10 @@ struct Workspace {
                 pollInterval: .milliseconds(250))
         case .hosts(let hosts):
             do {
-                let user = Identity.current(deployID: nil, command: "").user
                 return try InventoryHostsProvider.context(
                     environment, hosts: hosts, lock: lock, events: events, control: control,
                     versionFile: stateDir + "/versions.json", version: version,
-                    ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: user))
+                    ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: Identity.user))
             } catch let error as InventoryHostsProvider.SetupError {
                 throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
             }
@@ -145,12 +144,15 @@ extension String {
 
 /// Who is running deployer: the lock holder and the audit log's "who".
 enum Identity {
-    static func current(deployID: String?, command: String, message: String? = nil, manual: Bool = false) -> LockInfo {
+    /// Who runs deployer: `DEPLOYER_USER`, else the login name.
+    static var user: String {
         let environment = ProcessInfo.processInfo.environment
-        let user =
-            environment["DEPLOYER_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+        return environment["DEPLOYER_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
             ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
-        return LockInfo(
+    }
+
+    static func current(deployID: String?, command: String, message: String? = nil, manual: Bool = false) -> LockInfo {
+        LockInfo(
             user: user, host: ProcessInfo.processInfo.hostName, pid: getpid(), since: Date(), deployID: deployID,
             command: command, message: message, manual: manual)
     }

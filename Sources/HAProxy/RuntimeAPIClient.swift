@@ -51,8 +51,8 @@ public struct RuntimeAPIClient: Sendable {
         do {
             return try ServerState.parse(reply)
         } catch {
-            if backend != nil, reply.contains("Can't find backend") {
-                throw HAProxyError(.refused, "\(transport.endpoint): no backend \(backend!) in this HAProxy")
+            if let backend, reply.contains("Can't find backend") {
+                throw HAProxyError(.refused, "\(transport.endpoint): no backend \(backend) in this HAProxy")
             }
             throw HAProxyError(error.kind, "\(transport.endpoint): \(error.message)")
         }

@@ -5,6 +5,7 @@ public import Manifests
 /// What a command did on a host, wherever it ran.
 public struct CommandOutcome: Sendable, Equatable {
     public var exitStatus: Int32?
+    /// The signal that ended it (`TERM`, or a number when run locally).
     public var signal: String?
     public var timedOut: Bool
     /// The end of its output (stdout and stderr), for a message.
@@ -18,6 +19,11 @@ public struct CommandOutcome: Sendable, Equatable {
     }
 
     public var succeeded: Bool { exitStatus == 0 && !timedOut }
+
+    /// The last `lines` lines of the output, for a message.
+    public func tail(_ lines: Int) -> String {
+        output.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines).joined(separator: "\n")
+    }
 }
 
 /// Runs a deploy command for a host: where deployer runs (`connection: local`) or on the host over SSH.
@@ -90,7 +96,7 @@ public struct HostFleet: Fleet {
             host.render(action.command, version: version), on: host, become: action.become, timeout: action.timeout,
             onLine: { events.emit(.output(target: target, line: $0)) })
         if result.succeeded { return }
-        let tail = result.output.split(separator: "\n", omittingEmptySubsequences: true).suffix(20).joined(separator: "\n")
+        let tail = result.tail(20)
         let why: String
         if result.timedOut {
             why = "timed out after \(action.timeout.manifestText) and was stopped"
@@ -154,7 +160,7 @@ public struct LocalCommandRunner: HostCommandRunner {
             onLine(String(line))
         }
         return CommandOutcome(
-            exitStatus: result.exitStatus, signal: result.signal.map { "signal \($0)" }, timedOut: result.timedOut,
+            exitStatus: result.exitStatus, signal: result.signal.map(String.init), timedOut: result.timedOut,
             output: result.output)
     }
 }

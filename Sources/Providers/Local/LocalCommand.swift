@@ -18,11 +18,6 @@ public enum LocalCommand {
         public var seconds: Double
 
         public var succeeded: Bool { exitStatus == 0 && !timedOut }
-
-        /// The last lines of the output, for a message.
-        public func tail(_ lines: Int) -> String {
-            output.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines).joined(separator: "\n")
-        }
     }
 
     public static let tailLimit = 64 << 10

@@ -64,19 +64,20 @@ public actor SSHConnections {
 struct SSHRuntimeTransport: RuntimeTransport {
     let connections: SSHConnections
     let target: SSHTarget
-    let endpoint_: RuntimeEndpoint
+    /// The admin socket as seen from the host.
+    let address: RuntimeEndpoint
 
     init(connections: SSHConnections, target: SSHTarget, endpoint: RuntimeEndpoint) {
         self.connections = connections
         self.target = target
-        self.endpoint_ = endpoint
+        self.address = endpoint
     }
 
-    var endpoint: String { "\(endpoint_) on \(target.label)" }
+    var endpoint: String { "\(address) on \(target.label)" }
 
     func exchange(_ request: [UInt8], timeout: Duration) async throws -> [UInt8] {
         do {
-            return try await connections.exchange(request, endpoint: endpoint_, target: target, timeout: timeout)
+            return try await connections.exchange(request, endpoint: address, target: target, timeout: timeout)
         } catch let error as SSHError {
             throw HAProxyError(error.kind == .timeout ? .timeout : .unreachable, error.message)
         }
