@@ -49,10 +49,12 @@ public struct DeployEngine: Sendable {
     /// Plans a deploy from the fleet's current state. Changes nothing.
     public func plan(_ request: DeployRequest, mustDeploy: Set<TargetID> = []) async throws -> DeployPlan {
         let state = try await ctx.readState()
-        return Planner.plan(
+        var plan = Planner.plan(
             environment: request.environment, version: request.version, strategy: request.strategy, state: state,
             hasPrepare: request.hasPrepare, healthTiming: ctx.health.timing, mustDeploy: mustDeploy,
             batchLocation: request.batchLocation)
+        plan.describe { ctx.fleet.describeUpdate($0, version: request.version) }
+        return plan
     }
 
     /// Takes the lock, plans from fresh state, and rolls the fleet. Throws `LockHeld` when another

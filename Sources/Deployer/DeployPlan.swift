@@ -15,6 +15,9 @@ public struct DeployPlan: Sendable, Equatable, Codable {
     public var blockers: [String]
     /// Things the user should know (targets already out of service, batches shrunk by capacity).
     public var notes: [String]
+    /// The commands the update runs, with the targets they run for (targets with the same commands
+    /// share an entry); empty when the provider does not describe its updates.
+    public var commands: [TargetCommands] = []
 
     public init(
         environment: String, version: String, pools: [PoolID], targets: [PlannedTarget],
@@ -29,6 +32,20 @@ public struct DeployPlan: Sendable, Equatable, Codable {
         self.limits = limits
         self.blockers = blockers
         self.notes = notes
+    }
+
+    /// Attaches each deployed target's commands, grouping targets whose commands are the same.
+    public mutating func describe(_ describe: (TargetID) -> [String]) {
+        commands = []
+        for target in deployOrder {
+            let lines = describe(target)
+            guard !lines.isEmpty else { continue }
+            if let index = commands.firstIndex(where: { $0.commands == lines }) {
+                commands[index].targets.append(target)
+            } else {
+                commands.append(TargetCommands(targets: [target], commands: lines))
+            }
+        }
     }
 
     /// The targets that will be deployed, in order.
@@ -99,4 +116,15 @@ public enum Step: String, Sendable, Equatable, Codable, CaseIterable {
     case restore
     /// Read the pools back and confirm it is where it should be.
     case confirm
+}
+
+/// Commands the update runs on some targets.
+public struct TargetCommands: Sendable, Equatable, Codable {
+    public var targets: [TargetID]
+    public var commands: [String]
+
+    public init(targets: [TargetID], commands: [String]) {
+        self.targets = targets
+        self.commands = commands
+    }
 }

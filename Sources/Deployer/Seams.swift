@@ -13,6 +13,14 @@ public protocol Fleet: Sendable {
     /// provider reports the update done; throws when it failed, leaving the target in whatever state
     /// the provider left it (the engine keeps it out of the pools and reports it).
     func update(_ target: TargetID, to version: String) async throws
+
+    /// What `prepare` and `update` will run for a target, one line per command, for the plan
+    /// (empty when the provider has nothing more precise to say than "update").
+    func describeUpdate(_ target: TargetID, version: String) -> [String]
+}
+
+extension Fleet {
+    public func describeUpdate(_ target: TargetID, version: String) -> [String] { [] }
 }
 
 /// Every load balancer pool of an environment, seen as one.

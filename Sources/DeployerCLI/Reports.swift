@@ -30,6 +30,10 @@ enum Reports {
                 let items = batch.map { "\($0) (\((versions[$0] ?? nil) ?? "?"))" }
                 out.append("  batch \(index + 1): \(items.joined(separator: ", "))")
             }
+            for group in plan.commands {
+                out.append("Update of \(group.targets.map(\.rawValue).joined(separator: ", ")):")
+                for command in group.commands { out.append("  \(command)") }
+            }
         }
         let skipped = plan.targets.filter { $0.action == .skipCurrent }
         if !skipped.isEmpty {

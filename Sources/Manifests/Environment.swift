@@ -218,6 +218,9 @@ public struct SimulatedPoolSpec: Sendable, Equatable {
 public enum DeployAction: Sendable, Equatable {
     /// Run a command on the host (`{{ var }}` and `{{ version }}` are substituted per target).
     case run(RunAction)
+    /// Ship a compose file with the service's image tag set to the version, then pull and recreate
+    /// that service on the host (over SSH).
+    case compose(ComposeAction)
     /// Apply the scale set's latest model to the instance (re-running its CustomScript extension).
     case vmssModelUpdate(VMSSModelUpdate)
     /// Simulated update: takes `duration`, fails with probability `failureRate`.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Load balancers, deploy actions and health checks of an environment file.
 extension EnvironmentBuilder {
     mutating func readLoadBalancers(_ node: YAMLNode) -> [LoadBalancerSpec] {
@@ -152,19 +154,112 @@ extension EnvironmentBuilder {
 
     // MARK: Deploy and prepare
 
+    /// `deploy.compose`: the local compose file is read now, so a missing service or an image that
+    /// cannot be retagged is reported at load time, with its place in the compose file.
+    mutating func readCompose(_ node: YAMLNode, _ path: String, become: Bool, timeout: Duration) -> ComposeAction? {
+        guard let fields = reader.mapping(node, path) else { return nil }
+        reader.checkKeys(fields, allowed: ["file", "service", "project-dir", "remote-file", "command"], in: path)
+        func string(_ key: String, required: Bool) -> (String, YAMLNode)? {
+            let found = required ? reader.required(key, in: fields, at: node.location, path: path) : fields.last { $0.key == key }?.value
+            guard let found, let text = reader.string(found, "\(path).\(key)") else { return nil }
+            return (text, found)
+        }
+        let fileEntry = string("file", required: true)
+        let serviceEntry = string("service", required: true)
+        let directoryEntry = string("project-dir", required: true)
+        let remoteEntry = string("remote-file", required: false)
+        let command = string("command", required: false)?.0 ?? "docker compose"
+        if let (directory, directoryNode) = directoryEntry {
+            reader.checkTemplate(directoryNode, "\(path).project-dir", scopes: targetScopes, keepVersion: false)
+            if !directory.hasPrefix("/") && !directory.hasPrefix("{{") {
+                reader.error(
+                    "`\(path).project-dir` must be an absolute path on the host (got `\(directory)`)",
+                    at: directoryNode.location, rule: "compose-project-dir")
+            }
+        }
+        if let (remote, remoteNode) = remoteEntry, remote.isEmpty || remote.contains("/") || remote.hasPrefix(".") {
+            reader.error(
+                "`\(path).remote-file` is a file name in the project directory, without `/` (got `\(remote)`)",
+                at: remoteNode.location, rule: "compose-remote-file")
+        }
+        guard let (relative, fileNode) = fileEntry, let (service, serviceNode) = serviceEntry, let (directory, _) = directoryEntry
+        else { return nil }
+        let composeFile = ManifestFile.resolve(relative, nextTo: file)
+        let text: String
+        switch ManifestFile.read(composeFile, referencedAt: fileNode.location) {
+        case .failure(let error):
+            reader.diagnostics += error.diagnostics
+            return nil
+        case .success(let read): text = read
+        }
+        let (root, parsed) = YAMLParser.parse(text, file: composeFile)
+        let errors = parsed.filter { $0.severity == .error }
+        reader.diagnostics += errors
+        guard errors.isEmpty, let root else { return nil }
+        let services = root["services"]?.pairs ?? []
+        guard let serviceValue = services.last(where: { $0.key == service })?.value else {
+            var message = "`\(path).service`: \(composeFile) has no service `\(service)`"
+            if let guess = Suggestion.closest(to: service, among: services.map(\.key)) { message += "; did you mean `\(guess)`?" }
+            reader.error(message, at: serviceNode.location, rule: "compose-service")
+            return nil
+        }
+        guard let imageNode = serviceValue["image"], let image = imageNode.scalar?.text, !image.isEmpty else {
+            reader.error(
+                "service `\(service)` of \(composeFile) has no `image:`; deployer sets that image's tag to the version "
+                    + "deployed", at: serviceValue.location, rule: "compose-image")
+            return nil
+        }
+        if image.contains("$") {
+            reader.error(
+                "the image of `\(service)` is interpolated (`\(image)`); deployer sets the tag itself: write the image "
+                    + "literally", at: imageNode.location, rule: "compose-image")
+            return nil
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = imageNode.location.line - 1
+        guard lines.indices.contains(line),
+            ComposeImage.range(of: image, in: String(lines[line]), from: imageNode.location.column) != nil
+        else {
+            reader.error(
+                "the image of `\(service)` is not written on one line as it reads (escapes or folding); write it as "
+                    + "a plain or quoted one-line string", at: imageNode.location, rule: "compose-image")
+            return nil
+        }
+        let remote = remoteEntry?.0 ?? (composeFile as NSString).lastPathComponent
+        return ComposeAction(
+            file: composeFile, service: service, projectDirectory: directory, remoteFile: remote, command: command,
+            become: become, timeout: timeout, source: text, image: image, imageLocation: imageNode.location)
+    }
+
     mutating func readAction(_ node: YAMLNode, _ path: String, targets: TargetSource?) -> DeployAction? {
         guard let pairs = reader.mapping(node, path) else { return nil }
         reader.checkKeys(
-            pairs, allowed: ["run", "become", "timeout", "connection", "vmss-model-update", "simulated"], in: path)
-        guard let kind = reader.exactlyOne(of: ["run", "vmss-model-update", "simulated"], in: pairs, at: node.location, path: path)
+            pairs, allowed: ["run", "compose", "become", "timeout", "connection", "vmss-model-update", "simulated"], in: path)
+        guard
+            let kind = reader.exactlyOne(
+                of: ["run", "compose", "vmss-model-update", "simulated"], in: pairs, at: node.location, path: path)
         else { return nil }
         func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
-        if kind.key != "run" {
-            for pair in pairs where ["become", "timeout", "connection"].contains(pair.key) {
-                reader.error("`\(path).\(pair.key)` only applies to `run`", at: pair.keyLocation, rule: "unexpected-key")
+        for pair in pairs where ["become", "timeout", "connection"].contains(pair.key) {
+            let applies = kind.key == "run" || (kind.key == "compose" && pair.key != "connection")
+            if !applies {
+                let scope = pair.key == "connection" ? "`run`" : "`run` and `compose`"
+                reader.error(
+                    "`\(path).\(pair.key)` only applies to \(scope)" + (kind.key == "compose" ? " (compose runs over SSH)" : ""),
+                    at: pair.keyLocation, rule: "unexpected-key")
             }
         }
         switch kind.key {
+        case "compose":
+            if let targets, case .hosts = targets {} else if targets != nil {
+                reader.error(
+                    "`\(path).compose` ships a compose file to inventory hosts; it needs `targets.inventory`",
+                    at: kind.keyLocation, rule: "incompatible-action")
+            }
+            let become = value("become").map { reader.bool($0, "\(path).become") } ?? false
+            let timeout = value("timeout").map { reader.duration($0, "\(path).timeout") } ?? .seconds(600)
+            guard let become, let timeout else { return nil }
+            return readCompose(kind.value, "\(path).compose", become: become, timeout: timeout).map { .compose($0) }
         case "run":
             guard let command = reader.string(kind.value, "\(path).run") else { return nil }
             reader.checkTemplate(kind.value, "\(path).run", scopes: targetScopes, keepVersion: true)

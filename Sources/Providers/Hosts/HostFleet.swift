@@ -28,32 +28,49 @@ public struct CommandOutcome: Sendable, Equatable {
 
 /// Runs a deploy command for a host: where deployer runs (`connection: local`) or on the host over SSH.
 public protocol HostCommandRunner: Sendable {
-    /// Runs `command` (already rendered for `host`) within `timeout`, with sudo when `become`.
-    /// `onLine` receives each output line as it is printed. Throws only when the command could not
-    /// be run at all (no connection); a failing command is an outcome.
+    /// Runs `command` (already rendered for `host`) within `timeout`, with sudo when `become`, with
+    /// `input` on its stdin. `onLine` receives each output line as it is printed. Throws only when
+    /// the command could not be run at all (no connection); a failing command is an outcome.
     func run(
-        _ command: String, on host: HostTarget, become: Bool, timeout: Duration, onLine: @escaping @Sendable (String) -> Void
+        _ command: String, on host: HostTarget, become: Bool, input: [UInt8], timeout: Duration,
+        onLine: @escaping @Sendable (String) -> Void
     ) async throws -> CommandOutcome
 }
 
-/// Inventory hosts updated by a command (`deploy.run`), run by a `HostCommandRunner`.
+/// What updating a host means: a command (`deploy.run`), or a compose service (`deploy.compose`).
+public enum HostAction: Sendable {
+    case run(RunAction)
+    case compose(ComposeAction)
+
+    /// The action of an environment file, when it applies to inventory hosts.
+    public init?(_ action: DeployAction) {
+        switch action {
+        case .run(let run): self = .run(run)
+        case .compose(let compose): self = .compose(compose)
+        case .vmssModelUpdate, .simulated: return nil
+        }
+    }
+}
+
+/// Inventory hosts updated by a command (`deploy.run`) or a compose service (`deploy.compose`), each
+/// step run by a `HostCommandRunner`.
 ///
 /// A host cannot be asked which version it runs, so the version shown is the one deployer last
 /// deployed there successfully, kept in the state directory (`versions`); a host never deployed
 /// by deployer has no known version and is always deployed.
 public struct HostFleet: Fleet {
     public let hosts: [HostTarget]
-    public let action: RunAction
-    public let prepareAction: RunAction?
+    public let action: HostAction
+    public let prepareAction: HostAction?
     public let versions: VersionRecord
     /// Runs `connection: local` commands.
     public let local: any HostCommandRunner
-    /// Runs `connection: ssh` commands; nil when SSH is not available.
+    /// Runs `connection: ssh` commands and compose steps; nil when SSH is not available.
     public let remote: (any HostCommandRunner)?
     public let events: any EventSink
 
     public init(
-        hosts: [HostTarget], action: RunAction, prepare: RunAction?, versions: VersionRecord,
+        hosts: [HostTarget], action: HostAction, prepare: HostAction?, versions: VersionRecord,
         local: any HostCommandRunner = LocalCommandRunner(), remote: (any HostCommandRunner)?, events: any EventSink
     ) {
         self.hosts = hosts
@@ -72,40 +89,123 @@ public struct HostFleet: Fleet {
 
     public func prepare(_ target: TargetID, version: String) async throws {
         guard let prepareAction else { return }
-        try await run(prepareAction, on: target, version: version, what: "prepare")
+        try await perform(prepareAction, on: target, version: version, what: "prepare")
     }
 
     public func update(_ target: TargetID, to version: String) async throws {
-        try await run(action, on: target, version: version, what: "deploy command")
+        try await perform(action, on: target, version: version, what: "deploy")
         try versions.record(version, for: target.rawValue)
     }
 
-    private func run(_ action: RunAction, on target: TargetID, version: String, what: String) async throws {
+    public func describeUpdate(_ target: TargetID, version: String) -> [String] {
+        guard let host = hosts.first(where: { $0.name == target.rawValue }) else { return [] }
+        return (prepareAction.map { steps($0, on: host, version: version) } ?? []).map { "before drain: \($0.display)" }
+            + steps(action, on: host, version: version).map(\.display)
+    }
+
+    /// One command of an action, as run and as shown.
+    struct Step {
+        var command: String
+        var display: String
+        var input: [UInt8] = []
+        var become: Bool
+        var connection: RunAction.Connection
+    }
+
+    func steps(_ action: HostAction, on host: HostTarget, version: String) -> [Step] {
+        switch action {
+        case .run(let run):
+            let command = host.render(run.command, version: version)
+            let place = run.connection == .local ? "here" : "on \(host.address)"
+            return [Step(command: command, display: "\(place)\(run.become ? " (sudo)" : ""): \(command)", become: run.become, connection: run.connection)]
+        case .compose(let compose):
+            return ComposeSteps(compose, host: host, version: version).steps
+        }
+    }
+
+    private func perform(_ action: HostAction, on target: TargetID, version: String, what: String) async throws {
         guard let host = hosts.first(where: { $0.name == target.rawValue }) else {
             throw DeployerError("no host \(target) in the inventory")
         }
         let events = self.events
-        let runner: any HostCommandRunner
-        switch action.connection {
-        case .local: runner = local
-        case .ssh:
-            guard let remote else { throw DeployerError("\(what) on \(target): SSH is not available") }
-            runner = remote
+        let timeout: Duration
+        switch action {
+        case .run(let run): timeout = run.timeout
+        case .compose(let compose): timeout = compose.timeout
         }
-        let result = try await runner.run(
-            host.render(action.command, version: version), on: host, become: action.become, timeout: action.timeout,
-            onLine: { events.emit(.output(target: target, line: $0)) })
-        if result.succeeded { return }
-        let tail = result.tail(20)
-        let why: String
-        if result.timedOut {
-            why = "timed out after \(action.timeout.manifestText) and was stopped"
-        } else if let signal = result.signal {
-            why = "was killed by signal \(signal)"
-        } else {
-            why = "exited with status \(result.exitStatus.map(String.init) ?? "unknown")"
+        let deadline = ContinuousClock.now + timeout
+        let steps = steps(action, on: host, version: version)
+        for step in steps {
+            let runner: any HostCommandRunner
+            switch step.connection {
+            case .local: runner = local
+            case .ssh:
+                guard let remote else { throw DeployerError("\(what) on \(target): SSH is not available") }
+                runner = remote
+            }
+            if steps.count > 1 { events.emit(.output(target: target, line: "$ " + step.display)) }
+            let left = deadline - ContinuousClock.now
+            let result = try await runner.run(
+                step.command, on: host, become: step.become, input: step.input, timeout: max(left, .seconds(1)),
+                onLine: { events.emit(.output(target: target, line: $0)) })
+            if result.succeeded { continue }
+            let tail = result.tail(20)
+            let why: String
+            if result.timedOut {
+                why = "timed out (\(timeout.manifestText) for the whole \(what)) and was stopped"
+            } else if let signal = result.signal {
+                why = "was killed by signal \(signal)"
+            } else {
+                why = "exited with status \(result.exitStatus.map(String.init) ?? "unknown")"
+            }
+            let name = steps.count > 1 ? "\(what) step `\(step.display)`" : "\(what) command"
+            throw DeployerError("\(name) on \(target) \(why)" + (tail.isEmpty ? "" : ":\n" + tail))
         }
-        throw DeployerError("\(what) on \(target) \(why)" + (tail.isEmpty ? "" : ":\n" + tail))
+    }
+}
+
+/// The commands of `deploy.compose` on one host: upload the rendered compose file (to a temporary
+/// file, checked against its SHA-256, then renamed over the old one), pull the service's image,
+/// recreate the service alone.
+struct ComposeSteps {
+    let steps: [HostFleet.Step]
+
+    init(_ compose: ComposeAction, host: HostTarget, version: String) {
+        let directory = host.render(compose.projectDirectory, version: version)
+        let file = compose.remoteFile
+        let target = directory.hasSuffix("/") ? directory + file : directory + "/" + file
+        let text = Array(compose.rendered(version: version).utf8)
+        let digest = SHA256.hex(text)
+        let temporary = (directory.hasSuffix("/") ? directory : directory + "/") + "." + file + ".deployer-$$"
+        // `$$` stays unquoted so each upload gets its own temporary file.
+        let upload = [
+            "set -e", "umask 022", "mkdir -p \(Shell.quote(directory))",
+            "tmp=\(Shell.quote(String(temporary.dropLast(2))))$$", "trap 'rm -f \"$tmp\"' EXIT", "cat > \"$tmp\"",
+            "echo \(digest)' '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: the "
+                + "transfer was cut; nothing was replaced' >&2; exit 1; }",
+            "mv -f \"$tmp\" \(Shell.quote(target))",
+        ].joined(separator: "; ")
+        let cd = "cd \(Shell.quoteIfNeeded(directory)) && \(compose.command) -f \(Shell.quoteIfNeeded(file))"
+        let sudo = compose.become ? " (sudo)" : ""
+        steps = [
+            HostFleet.Step(
+                command: upload,
+                display: "upload \(target)\(sudo) with image \(compose.image(version: version)) (\(text.count) bytes, "
+                    + "written to a temporary file, checked, renamed)",
+                input: text, become: compose.become, connection: .ssh),
+            HostFleet.Step(
+                command: "\(cd) pull \(Shell.quoteIfNeeded(compose.service))", display: "", become: compose.become,
+                connection: .ssh),
+            HostFleet.Step(
+                command: "\(cd) up -d --no-deps \(Shell.quoteIfNeeded(compose.service))", display: "", become: compose.become,
+                connection: .ssh),
+        ].map { step in
+            var step = step
+            if step.display.isEmpty { step.display = "on \(host.address)\(sudo): \(step.command)" } else {
+                step.display = "on \(host.address): " + step.display
+            }
+            return step
+        }
     }
 }
 
@@ -142,6 +242,14 @@ enum Shell {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
+    /// `text` as is when the shell would read it unchanged, quoted otherwise (for commands people read).
+    static func quoteIfNeeded(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+=:,@%".unicodeScalars.contains($0))
+        }
+        return plain ? text : quote(text)
+    }
+
     /// `command` run by /bin/sh, through `sudo -n` when `become`.
     static func wrap(_ command: String, become: Bool) -> String {
         become ? "sudo -n -- /bin/sh -c \(quote(command))" : command
@@ -153,12 +261,11 @@ public struct LocalCommandRunner: HostCommandRunner {
     public init() {}
 
     public func run(
-        _ command: String, on host: HostTarget, become: Bool, timeout: Duration, onLine: @escaping @Sendable (String) -> Void
+        _ command: String, on host: HostTarget, become: Bool, input: [UInt8], timeout: Duration,
+        onLine: @escaping @Sendable (String) -> Void
     ) async throws -> CommandOutcome {
-        let result = try await LocalCommand.run(Shell.wrap(command, become: become), timeout: timeout)
-        for line in result.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast(result.output.hasSuffix("\n") ? 1 : 0) {
-            onLine(String(line))
-        }
+        let result = try await LocalCommand.run(
+            Shell.wrap(command, become: become), input: input, timeout: timeout, onLine: onLine)
         return CommandOutcome(
             exitStatus: result.exitStatus, signal: result.signal.map(String.init), timedOut: result.timedOut,
             output: result.output)

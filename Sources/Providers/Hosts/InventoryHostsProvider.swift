@@ -39,11 +39,21 @@ public enum InventoryHostsProvider {
         connect: ((HAProxyLoadBalancer) throws -> any RuntimeTransport)? = nil
     ) throws -> DeployContext {
         let name = environment.name
-        guard case .run(let action) = environment.action else {
-            throw SetupError(message: "\(name): inventory hosts are updated with `deploy.run`", badInput: true)
+        guard let action = HostAction(environment.action) else {
+            throw SetupError(message: "\(name): inventory hosts are updated with `deploy.run` or `deploy.compose`", badInput: true)
         }
-        var prepare: RunAction?
-        if case .run(let step) = environment.prepare { prepare = step }
+        let prepare = environment.prepare.flatMap(HostAction.init)
+        if environment.prepare != nil, prepare == nil {
+            throw SetupError(message: "\(name): inventory hosts are prepared with `prepare.run` or `prepare.compose`", badInput: true)
+        }
+        for case .compose(let compose) in [action, prepare] {
+            if let version, !ComposeImage.isValidTag(version) {
+                throw SetupError(
+                    message: "version `\(version)` cannot be the image tag of \(compose.service): a tag is up to 128 letters, "
+                        + "digits, `_`, `.` and `-`, not starting with `.` or `-`",
+                    badInput: true)
+            }
+        }
         var pools: [HAProxyPool] = []
         for balancer in environment.loadBalancers {
             guard case .haproxy(let spec) = balancer else {

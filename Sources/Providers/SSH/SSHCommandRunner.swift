@@ -12,7 +12,8 @@ public struct SSHCommandRunner: HostCommandRunner {
     }
 
     public func run(
-        _ command: String, on host: HostTarget, become: Bool, timeout: Duration, onLine: @escaping @Sendable (String) -> Void
+        _ command: String, on host: HostTarget, become: Bool, input: [UInt8], timeout: Duration,
+        onLine: @escaping @Sendable (String) -> Void
     ) async throws -> CommandOutcome {
         // `timeout` on the host stops the command itself at its deadline (closing the channel would
         // leave it running); deployer's own deadline is a little later.
@@ -20,7 +21,8 @@ public struct SSHCommandRunner: HostCommandRunner {
         let bounded = "timeout -k 5 \(seconds) /bin/sh -c \(Shell.quote(command))"
         let remote = become ? "sudo -n -- \(bounded)" : bounded
         let result = try await connections.run(
-            remote, on: settings.target(for: host.address, vars: host.vars), timeout: timeout + .seconds(7), onLine: onLine)
+            remote, on: settings.target(for: host.address, vars: host.vars), input: input, timeout: timeout + .seconds(7),
+            onLine: onLine)
         var outcome = CommandOutcome(
             exitStatus: result.exitStatus, signal: result.signal, timedOut: result.timedOut,
             output: result.stdout + result.stderr)

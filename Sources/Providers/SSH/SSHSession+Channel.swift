@@ -148,11 +148,10 @@ struct Streams {
     let limit: Int
     var out: [UInt8] = []
     var err: [UInt8] = []
-    private var partial: [UInt8] = []
-    let onLine: (@Sendable (String) -> Void)?
+    private var lines: LineSplitter
 
     init(onLine: (@Sendable (String) -> Void)?, limit: Int = 64 << 10) {
-        self.onLine = onLine
+        self.lines = LineSplitter(onLine: onLine)
         self.limit = limit
     }
 
@@ -164,16 +163,8 @@ struct Streams {
             out += bytes
             if out.count > limit { out.removeFirst(out.count - limit) }
         }
-        guard let onLine else { return }
-        partial += bytes
-        while let newline = partial.firstIndex(of: 0x0A) {
-            onLine(String(decoding: partial[..<newline], as: UTF8.self))
-            partial.removeSubrange(...newline)
-        }
+        lines.append(bytes[...])
     }
 
-    mutating func flush() {
-        if let onLine, !partial.isEmpty { onLine(String(decoding: partial, as: UTF8.self)) }
-        partial = []
-    }
+    mutating func flush() { lines.flush() }
 }
