@@ -138,3 +138,44 @@ final class HAProxyLab: Sendable {
         return result
     }
 }
+
+/// Requests sent through every frontend of a lab, from `start` until `finish`, by the lab's load
+/// generator. `finish` fails when the load ended by itself before it was told to stop, so a count
+/// of failed requests always covers everything that happened in between.
+struct LabLoad {
+    let process: DeployerProcess.Running
+    let stopFile: String
+    let started = Date()
+
+    /// Far more than a test sends: reaching it means the load stopped early.
+    static let ceiling = 50_000_000
+
+    static func start(_ lab: HAProxyLab, concurrency: Int = 4) async throws -> LabLoad {
+        let stopFile = lab.scratch.path + "/stop-load-" + UUID().uuidString
+        var arguments = ["load", "--concurrency", String(concurrency), "--duration", "300s", "--max-requests", String(ceiling)]
+        for index in 1...lab.lbs { arguments += ["--url", lab.frontend(index)] }
+        let process = try DeployerProcess.start(
+            arguments + ["--stop-file", stopFile, "--json"], in: lab.scratch.path, binary: HAProxyLab.labBinary)
+        let load = LabLoad(process: process, stopFile: stopFile)
+        try await Task.sleep(for: .milliseconds(300))
+        return load
+    }
+
+    struct EndedEarly: Error, CustomStringConvertible { var description: String }
+
+    func finish() throws -> HAProxyIntegrationTests.LoadReport {
+        let asked = Date()
+        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+        if process.wait(timeout: 20) == nil {
+            kill(process.process.processIdentifier, SIGKILL)
+            _ = process.wait(timeout: 10)
+        }
+        let report = try JSONDecoder().decode(HAProxyIntegrationTests.LoadReport.self, from: Data(process.stdout().utf8))
+        // The load must have run until it was asked to stop (allowing the stop file's poll interval).
+        let needed = asked.timeIntervalSince(started) - 0.5
+        guard report.sent < Self.ceiling, report.seconds >= needed else {
+            throw EndedEarly(description: "the load ended after \(report.seconds) s, before it was stopped at \(needed + 0.5) s: \(report)")
+        }
+        return report
+    }
+}

@@ -123,20 +123,10 @@ struct HAProxyIntegrationTests {
     @Test func rollingDeployUnderLoadDropsNoRequest() async throws {
         let lab = try HAProxyLab(backends: 4, lbs: 2, strategy: "batch: 1\n  min-in-service: 3\n  drain-timeout: 10s\n  health-timeout: 15s")
         defer { lab.stop() }
-        let stopFile = lab.scratch.path + "/stop-load"
-        let load = try DeployerProcess.start(
-            ["load", "--url", lab.frontend(1), "--url", lab.frontend(2), "--concurrency", "4", "--duration", "90s",
-             "--max-requests", "200000", "--stop-file", stopFile, "--json"],
-            in: lab.scratch.path, binary: HAProxyLab.labBinary)
-        try await Task.sleep(for: .milliseconds(500))
+        let load = try await LabLoad.start(lab)
         let deploy = try lab.deployer(["deploy", "lab", "--version", "v2", "--yes"])
         try await Task.sleep(for: .milliseconds(500))
-        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
-        if load.wait(timeout: 20) == nil {
-            kill(load.process.processIdentifier, SIGKILL)
-            _ = load.wait(timeout: 10)
-        }
-        let report = try JSONDecoder().decode(LoadReport.self, from: Data(load.stdout().utf8))
+        let report = try load.finish()
         print("zero-downtime proof: \(report.sent) requests sent, \(report.failed) failed during the deploy")
         #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
         #expect(report.sent > 200, "the load ran: \(report)")

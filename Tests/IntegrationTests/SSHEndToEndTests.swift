@@ -6,8 +6,14 @@ import Testing
 /// sshd), the admin sockets through the SSH connection, the deploy command run on each web host.
 @Suite(.tags(.ssh, .haproxy), .serialized)
 struct SSHEndToEndTests {
-    /// Writes `inventories/prod.yml` and its Ansible inventory for `lab` behind `server`.
-    static func production(_ lab: HAProxyLab, _ server: SSHServer) throws {
+    /// The deploy command of `production`: restarts the host's app server with the version.
+    static func restartCommand(_ lab: HAProxyLab) -> String {
+        "run: \(HAProxyLab.labBinary) restart --port {{ port }} --version {{ version }} --pid-file \(lab.dir)/{{ haproxy_host_name }}.pid --log \(lab.dir)/{{ haproxy_host_name }}.log"
+    }
+
+    /// Writes `inventories/prod.yml` and its Ansible inventory for `lab` behind `server`, with `deploy`
+    /// as the deploy section's lines (default: the restart command).
+    static func production(_ lab: HAProxyLab, _ server: SSHServer, deploy: String? = nil) throws {
         var hosts = """
             all:
               vars:
@@ -39,7 +45,7 @@ struct SSHEndToEndTests {
                   backend: web
                   server: "{{ haproxy_host_name }}"
             deploy:
-              run: \(HAProxyLab.labBinary) restart --port {{ port }} --version {{ version }} --pid-file \(lab.dir)/{{ haproxy_host_name }}.pid --log \(lab.dir)/{{ haproxy_host_name }}.log
+              \(deploy ?? restartCommand(lab))
             health:
               load-balancer: true
             strategy:
@@ -57,17 +63,10 @@ struct SSHEndToEndTests {
         defer { lab.stop() }
         try Self.production(lab, server)
         let environment = ["DEPLOYER_KNOWN_HOSTS": server.knownHosts]
-        let stopFile = lab.scratch.path + "/stop-load"
-        let load = try DeployerProcess.start(
-            ["load", "--url", lab.frontend(1), "--url", lab.frontend(2), "--concurrency", "4", "--duration", "90s",
-             "--stop-file", stopFile, "--json"],
-            in: lab.scratch.path, binary: HAProxyLab.labBinary)
-        try await Task.sleep(for: .milliseconds(300))
+        let load = try await LabLoad.start(lab)
         let deploy = try DeployerProcess.run(
             ["deploy", "prod", "--version", "v2", "--yes"], in: lab.scratch.path, environment: environment, timeout: 120)
-        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
-        _ = load.wait(timeout: 20)
-        let report = try JSONDecoder().decode(HAProxyIntegrationTests.LoadReport.self, from: Data(load.stdout().utf8))
+        let report = try load.finish()
         print("over SSH: \(report.sent) requests sent, \(report.failed) failed during the deploy")
         print(deploy.stdout)
         #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
@@ -77,5 +76,101 @@ struct SSHEndToEndTests {
         #expect(await lab.versions() == ["v2", "v2", "v2"])
         let status = try DeployerProcess.run(["status", "prod"], in: lab.scratch.path, environment: environment)
         #expect(status.stdout.contains("on root@127.0.0.1:\(server.port)") || status.stdout.contains("on \(server.user)@127.0.0.1:\(server.port)"), "\(status.stdout)")
+    }
+
+    /// A `docker` of the test hosts' own (first on their PATH through sshd's SetEnv): it records its
+    /// arguments in the project directory, and `compose … up` restarts the host's app server with the
+    /// image tag written in the compose file it was given.
+    static func recordingDocker(in directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let script = """
+            #!/bin/sh
+            echo "$PWD $*" >> "$PWD/docker.log"
+            [ "$1" = compose ] || { echo "this test docker only knows compose" >&2; exit 2; }
+            shift
+            file=compose.yaml
+            while [ "$1" = -f ]; do file=$2; shift 2; done
+            case "$1" in
+            pull) echo "pulled $2"; exit 0 ;;
+            up)
+              [ "$2 $3" = "-d --no-deps" ] || { echo "unexpected: up $*" >&2; exit 2; }
+              tag=$(sed -n 's/^    image: registry.test\\/app:\\(.*\\)$/\\1/p' "$file")
+              . "$PWD/app.env"
+              exec "$LAB" restart --port "$PORT" --version "$tag" --pid-file "$PIDFILE" --log "$LOG" ;;
+            *) echo "unexpected: $*" >&2; exit 2 ;;
+            esac
+
+            """
+        try script.write(toFile: directory + "/docker", atomically: true, encoding: .utf8)
+        chmod(directory + "/docker", 0o755)
+    }
+
+    @Test func composeDeployOverSSHUploadsTheFileAndRecreatesOnlyTheService() async throws {
+        let lab = try HAProxyLab(backends: 3, lbs: 2)
+        defer { lab.stop() }
+        let bin = lab.scratch.path + "/bin"
+        try Self.recordingDocker(in: bin)
+        let server = try SSHServer(config: ["SetEnv PATH=\(bin):/usr/local/bin:/usr/bin:/bin"])
+        defer { server.stop() }
+        let compose = """
+            # the app and a service the deploy must not touch
+            services:
+              app:
+                image: registry.test/app:v1
+                restart: always
+              sidecar:
+                image: registry.test/sidecar:1.0
+
+            """
+        try compose.write(toFile: lab.scratch.path + "/inventories/docker-compose.yml", atomically: true, encoding: .utf8)
+        for index in 1...lab.backends {
+            let project = lab.scratch.path + "/hosts/web-\(index)"
+            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            try """
+                LAB=\(HAProxyLab.labBinary)
+                PORT=\(lab.backendPort(index))
+                PIDFILE=\(lab.dir)/web-\(index).pid
+                LOG=\(lab.dir)/web-\(index).log
+
+                """.write(toFile: project + "/app.env", atomically: true, encoding: .utf8)
+        }
+        try Self.production(lab, server, deploy: """
+            compose:
+                file: docker-compose.yml
+                service: app
+                project-dir: \(lab.scratch.path)/hosts/{{ haproxy_host_name }}
+            """)
+        let environment = ["DEPLOYER_KNOWN_HOSTS": server.knownHosts]
+
+        let plan = try DeployerProcess.run(["plan", "prod", "--version", "v2"], in: lab.scratch.path, environment: environment)
+        #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
+        let project1 = lab.scratch.path + "/hosts/web-1"
+        #expect(plan.stdout.contains("Update of web-1:"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("on 127.0.0.1: upload \(project1)/docker-compose.yml with image registry.test/app:v2"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("on 127.0.0.1: cd \(project1) && docker compose -f docker-compose.yml pull app"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("on 127.0.0.1: cd \(project1) && docker compose -f docker-compose.yml up -d --no-deps app"), "\(plan.stdout)")
+
+        let load = try await LabLoad.start(lab)
+        let deploy = try DeployerProcess.run(
+            ["deploy", "prod", "--version", "v2", "--yes"], in: lab.scratch.path, environment: environment, timeout: 120)
+        let report = try load.finish()
+        print("compose over SSH: \(report.sent) requests sent, \(report.failed) failed during the deploy")
+        #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
+        #expect(report.failed == 0, "\(report.failures)")
+        #expect(await lab.versions() == ["v2", "v2", "v2"])
+        #expect(deploy.stdout.contains("web-2 | pulled app"), "the compose output is streamed per host: \(deploy.stdout)")
+
+        let rendered = compose.replacingOccurrences(of: "registry.test/app:v1", with: "registry.test/app:v2")
+        for index in 1...lab.backends {
+            let project = lab.scratch.path + "/hosts/web-\(index)"
+            #expect(try String(contentsOfFile: project + "/docker-compose.yml", encoding: .utf8) == rendered)
+            #expect(try String(contentsOfFile: project + "/docker.log", encoding: .utf8) == """
+                \(project) compose -f docker-compose.yml pull app
+                \(project) compose -f docker-compose.yml up -d --no-deps app
+
+                """)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: project).filter { $0.hasPrefix(".") }
+            #expect(leftovers.isEmpty, "temporary upload files left behind: \(leftovers)")
+        }
     }
 }
