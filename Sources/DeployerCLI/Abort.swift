@@ -70,11 +70,7 @@ struct Abort: AsyncParsableCommand {
 enum Versions {
     static func table(_ context: DeployContext) async throws -> String {
         let state = try await context.readState()
-        var lines = ["Targets now:"]
-        for target in state.targets {
-            let where_ = state.isInService(target) ? "in service" : "OUT of service"
-            lines.append("  \(target.id.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \((target.version ?? "?").padding(toLength: 12, withPad: " ", startingAt: 0)) \(where_)")
-        }
-        return lines.joined(separator: "\n")
+        let rows = state.targets.map { [$0.id.rawValue, $0.version ?? "?", state.isInService($0) ? "in service" : "OUT of service"] }
+        return (["Targets now:"] + Format.table(rows)).joined(separator: "\n")
     }
 }

@@ -91,13 +91,7 @@ enum HAProxyStatus {
                     server.status ?? "",
                 ])
             }
-            let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
-            for row in table {
-                let cells = row.indices.map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                var line = "  " + cells.joined(separator: "  ")
-                while line.last == " " { line.removeLast() }
-                lines.append(line)
-            }
+            lines += Format.table(table)
         }
         return lines.joined(separator: "\n")
     }

@@ -122,7 +122,7 @@ final class LiveRenderer: EventSink {
                     $0.status = Format.outcome(result)
                 }
                 let mark = result.outcome == .updated || result.outcome == .aborted ? paint("✔", "32") : paint("✖", "31")
-                permanent.append("  \(mark) \(result.target.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(Format.outcome(result))")
+                permanent.append("  \(mark) \(Format.pad(result.target.rawValue, 14)) \(Format.outcome(result))")
             case .batchFinished:
                 state.rows.removeAll()
             case .pausing(let duration):
@@ -157,7 +157,7 @@ final class LiveRenderer: EventSink {
             for (target, row) in live {
                 let elapsed = Format.seconds(now.timeIntervalSince(row.started))
                 let spinner = ["◐", "◓", "◑", "◒"][Int(now.timeIntervalSince1970 * 4) % 4]
-                let line = "  \(paint(spinner, "36")) \(target.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(elapsed.padding(toLength: 7, withPad: " ", startingAt: 0)) \(row.status)"
+                let line = "  \(paint(spinner, "36")) \(Format.pad(target.rawValue, 14)) \(Format.pad(elapsed, 7)) \(row.status)"
                 lines.append(String(line.prefix(width + (color ? 9 : 0))))
             }
         }
@@ -254,6 +254,23 @@ enum Terminal {
 }
 
 enum Format {
+    /// `text` padded with spaces to `width`; longer text is kept whole.
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Rows as aligned columns (each as wide as its widest cell, never cut), indented by `indent`.
+    static func table(_ rows: [[String]], indent: String = "  ") -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            var line = indent + row.indices.map { pad(row[$0], widths[$0]) }
+                .joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            return line
+        }
+    }
+
     static func seconds(_ value: Double) -> String {
         if value < 60 { return String(format: "%.1fs", value) }
         return String(format: "%dm%02ds", Int(value) / 60, Int(value) % 60)

@@ -61,11 +61,7 @@ enum Reports {
         }
         out.append(title)
         if !summary.targets.isEmpty {
-            let width = max(8, summary.targets.map(\.target.rawValue.count).max() ?? 8)
-            out.append("  " + "target".padding(toLength: width, withPad: " ", startingAt: 0) + "  result")
-            for result in summary.targets {
-                out.append("  " + result.target.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + Format.outcome(result))
-            }
+            out += Format.table([["target", "result"]] + summary.targets.map { [$0.target.rawValue, Format.outcome($0)] })
         }
         if !summary.skipped.isEmpty {
             out.append("  already current: \(summary.skipped.map(\.rawValue).joined(separator: ", "))")

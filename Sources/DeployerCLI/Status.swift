@@ -102,22 +102,18 @@ struct Status: AsyncParsableCommand {
 
     private func text(_ workspace: Workspace, rows: [Row], pools: [PoolID], lock: LockInfo?, unfinished: JournalReplay?) -> String {
         var lines: [String] = ["\(workspace.environment.name): \(rows.count) target(s)"]
-        let width = max(6, rows.map(\.target.count).max() ?? 6)
-        var header = "  " + "target".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + "state".padding(toLength: 15, withPad: " ", startingAt: 0) + "version".padding(toLength: 12, withPad: " ", startingAt: 0)
-        for pool in pools { header += "  " + pool.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0) }
-        lines.append(header)
+        var table = [["target", "state", "version"] + pools.map(\.rawValue)]
         for row in rows {
-            var line = "  " + row.target.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                + (row.state + (row.deploying ? "*" : "")).padding(toLength: 15, withPad: " ", startingAt: 0)
-                + (row.version ?? "?").padding(toLength: 12, withPad: " ", startingAt: 0)
+            var cells = [row.target, row.state + (row.deploying ? "*" : ""), row.version ?? "?"]
             for pool in pools {
                 let member = row.pools[pool.rawValue]
                 var cell = member?.state.rawValue ?? "absent"
                 if let sessions = member?.sessions, sessions > 0 { cell += " (\(sessions) sess)" }
-                line += "  " + cell.padding(toLength: 14, withPad: " ", startingAt: 0)
+                cells.append(cell)
             }
-            lines.append(line)
+            table.append(cells)
         }
+        lines += Format.table(table)
         let inService = rows.filter { $0.state == "in service" }.count
         lines.append("In service: \(inService) of \(rows.count).")
         if let lock {

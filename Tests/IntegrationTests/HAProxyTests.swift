@@ -56,17 +56,18 @@ struct HAProxyIntegrationTests {
     @Test func drainEndsRightAfterTheLastRequestInFlight() async throws {
         let lab = try HAProxyLab(backends: 2, lbs: 1, strategy: "batch: 1\n  min-in-service: 1\n  drain-timeout: 20s")
         defer { lab.stop() }
+        let requested = Date()
         let slow = Task { await HAProxyLab.get(lab.frontend(1) + "slow?ms=1500") }
         let busy = try await waitForBusyServer(lab)
-        let started = Date()
         let drain = try lab.deployer(["drain", "lab", busy])
         let drained = Date()
         let answer = await slow.value
         #expect(drain.status == 0, "\(drain.stdout)\n\(drain.stderr)")
         #expect(answer != nil, "the request in flight must complete")
-        // It waited for the request (about 1.5 s after it started) and no longer than needed.
-        let waited = drained.timeIntervalSince(started)
-        #expect(waited > 0.8 && waited < 5, "drain took \(waited) s")
+        // It waited for the request, which the server holds for 1.5 s, however late the drain began;
+        // and it did not sit out its 20 s drain-timeout.
+        let sinceRequest = drained.timeIntervalSince(requested)
+        #expect(sinceRequest >= 1.5 && sinceRequest < 15, "drain returned \(sinceRequest) s after the request was sent")
         #expect(try await lab.servers(1)[busy]?.adminState == .maint)
         let restore = try lab.deployer(["restore", "lab", busy])
         #expect(restore.status == 0, "\(restore.stdout)\n\(restore.stderr)")

@@ -173,4 +173,57 @@ struct SSHEndToEndTests {
             #expect(leftovers.isEmpty, "temporary upload files left behind: \(leftovers)")
         }
     }
+
+    /// The journal lines of the newest deploy of `prod` in `lab`.
+    static func journal(_ lab: HAProxyLab) -> [String] {
+        let directory = lab.scratch.path + "/inventories/.deployer/prod/journal"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        guard let file = files.last, let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// kill -9 while web-2's deploy command runs over SSH (web-2 drained from both LBs), then
+    /// `resume`: the deploy finishes, and no request fails at any time.
+    @Test func killedMidDeployOverSSHThenResumedDropsNoRequest() async throws {
+        let server = try SSHServer()
+        defer { server.stop() }
+        let lab = try HAProxyLab(backends: 3, lbs: 2)
+        defer { lab.stop() }
+        // A deploy command slow enough to be killed in the middle of.
+        try Self.production(lab, server, deploy: "run: sleep 1 && " + String(Self.restartCommand(lab).dropFirst(5)))
+        let environment = ["DEPLOYER_KNOWN_HOSTS": server.knownHosts]
+        let load = try await LabLoad.start(lab)
+        let deploy = try DeployerProcess.start(
+            ["deploy", "prod", "--version", "v2", "--yes"], in: lab.scratch.path, environment: environment)
+        let pid = deploy.process.processIdentifier
+        let deadline = Date().addingTimeInterval(60)
+        func updating(_ line: String) -> Bool {
+            line.contains("\"kind\":\"step-started\"") && line.contains("\"step\":\"update\"") && line.contains("\"target\":\"web-2\"")
+        }
+        while !Self.journal(lab).contains(where: updating), deploy.wait(timeout: 0) == nil, Date() < deadline { usleep(10_000) }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(pid, SIGKILL)
+        _ = deploy.wait(timeout: 10)
+        let killedAt = Self.journal(lab)
+        #expect(killedAt.contains(where: updating), "the deploy reached web-2's update: \(deploy.stdout())\n\(deploy.stderr())")
+        #expect(!killedAt.contains { $0.contains("\"kind\":\"deploy-finished\"") }, "killed before the end")
+        // web-2 is out of both LBs, the others serve.
+        for index in 1...lab.lbs {
+            let states = try await lab.servers(index)
+            #expect(states["web-2"]?.adminState != .ready, "\(states)")
+            #expect(states["web-3"]?.adminState == .ready, "\(states)")
+        }
+
+        let status = try DeployerProcess.run(["status", "prod"], in: lab.scratch.path, environment: environment)
+        #expect(status.stdout.contains("Unfinished deploy"), "status shows the interrupted deploy: \(status.stdout)")
+        let resume = try DeployerProcess.run(["resume", "prod"], in: lab.scratch.path, environment: environment, timeout: 120)
+        let report = try load.finish()
+        print("kill -9 over SSH, then resume: \(report.sent) requests sent, \(report.failed) failed")
+        #expect(resume.status == 0, "\(resume.stdout)\n\(resume.stderr)")
+        #expect(report.failed == 0, "\(report.failures)")
+        #expect(await lab.versions() == ["v2", "v2", "v2"])
+        for index in 1...lab.lbs {
+            #expect(try await lab.servers(index).values.allSatisfy { $0.adminState == .ready })
+        }
+    }
 }
