@@ -6,10 +6,13 @@
 //    check, fsync'd journal). Per host: its wall time minus the time in the deploy command, the
 //    drain wait and the health wait. What is left is deployer: socket commands, read-backs,
 //    journal writes, scheduling.
-// 2. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
+// 2. The same over SSH, shaped like `production`: a real sshd on 127.0.0.1 (throwaway keys), the
+//    deploy command run on each host over SSH, both HAProxy reached only through the SSH connection
+//    (lb-1's TCP socket by direct-tcpip forwarding, lb-2's Unix socket through socat on the host).
+// 3. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
 //    the client receiving its answer (the last session ending) to the drain returning.
 //
-//   deployer-bench-haproxy [--rounds 3] [--drains 20]
+//   deployer-bench-haproxy [--rounds 3] [--drains 20]     (the SSH part needs root, for sshd)
 
 import Deployer
 import Foundation
@@ -64,37 +67,55 @@ let up = run(labBinary, [
 ])
 guard up.status == 0 else { fail("deployer-lab up failed:\n\(up.output)") }
 
-// The environment, as a user would write it.
-var hosts = "all:\n  children:\n    lab_web:\n      hosts:\n"
-for index in 1...4 { hosts += "        web-\(index): {ansible_host: 127.0.0.1, port: \(basePort + index)}\n" }
-try hosts.write(toFile: work + "/hosts.yml", atomically: true, encoding: .utf8)
-let environmentFile = work + "/bench.yml"
-try """
-    targets:
-      inventory: hosts.yml
-      group: lab_web
-    load-balancers:
-      - haproxy:
-          name: lb-1
-          socket: ipv4@127.0.0.1:\(basePort + 1001)
-          backend: web
-      - haproxy:
-          name: lb-2
-          socket: \(labDir)/lb-2.sock
-          backend: web
-    deploy:
-      run: \(labBinary) restart --port {{ port }} --version {{ version }} --pid-file \(labDir)/{{ inventory_hostname }}.pid --log \(labDir)/{{ inventory_hostname }}.log
-      connection: local
-    health:
-      load-balancer: true
-    strategy:
-      batch: 1
-      min-in-service: 3
-      drain-timeout: 10s
-      health-timeout: 15s
-    """.write(toFile: environmentFile, atomically: true, encoding: .utf8)
-let environment = try EnvironmentLoader.load(path: environmentFile).environment
-guard case .hosts(let targets) = environment.targets else { fail("bad environment") }
+/// The environment, as a user would write it; `ssh` puts every host and both LBs behind sshd.
+func writeEnvironment(_ name: String, ssh: (port: Int, key: String)?) throws -> (Environment, HostTargets) {
+    var hosts = "all:\n"
+    if let ssh { hosts += "  vars: {ansible_port: \(ssh.port), ansible_ssh_private_key_file: \(ssh.key)}\n" }
+    hosts += "  children:\n    lab_web:\n      hosts:\n"
+    for index in 1...4 { hosts += "        web-\(index): {ansible_host: 127.0.0.1, port: \(basePort + index)}\n" }
+    hosts += "    lab_lb:\n      hosts:\n"
+    hosts += "        lb-1: {ansible_host: 127.0.0.1, admin: \"ipv4@127.0.0.1:\(basePort + 1001)\"}\n"
+    hosts += "        lb-2: {ansible_host: 127.0.0.1, admin: \"\(labDir)/lb-2.sock\"}\n"
+    try hosts.write(toFile: work + "/\(name)-hosts.yml", atomically: true, encoding: .utf8)
+    let balancers = ssh == nil
+        ? """
+              - haproxy:
+                  name: lb-1
+                  socket: ipv4@127.0.0.1:\(basePort + 1001)
+                  backend: web
+              - haproxy:
+                  name: lb-2
+                  socket: \(labDir)/lb-2.sock
+                  backend: web
+            """
+        : """
+              - haproxy:
+                  hosts: lab_lb
+                  socket: "{{ admin }}"
+                  backend: web
+            """
+    let file = work + "/\(name).yml"
+    try """
+        targets:
+          inventory: \(name)-hosts.yml
+          group: lab_web
+        load-balancers:
+        \(balancers)
+        deploy:
+          run: \(labBinary) restart --port {{ port }} --version {{ version }} --pid-file \(labDir)/{{ inventory_hostname }}.pid --log \(labDir)/{{ inventory_hostname }}.log
+          connection: \(ssh == nil ? "local" : "ssh")
+        health:
+          load-balancer: true
+        strategy:
+          batch: 1
+          min-in-service: 3
+          drain-timeout: 10s
+          health-timeout: 15s
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+    let environment = try EnvironmentLoader.load(path: file).environment
+    guard case .hosts(let targets) = environment.targets else { fail("bad environment") }
+    return (environment, targets)
+}
 
 /// Step and target timings, as the engine reports them.
 final class Timings: EventSink, @unchecked Sendable {
@@ -123,11 +144,15 @@ final class Timings: EventSink, @unchecked Sendable {
     }
 }
 
-func context(events: any EventSink, version: String) throws -> DeployContext {
-    try InventoryHostsProvider.context(
+func context(
+    _ environment: Environment, _ targets: HostTargets, events: any EventSink, version: String, knownHosts: String? = nil
+) throws -> DeployContext {
+    var variables = ProcessInfo.processInfo.environment
+    if let knownHosts { variables["DEPLOYER_KNOWN_HOSTS"] = knownHosts }
+    return try InventoryHostsProvider.context(
         environment, hosts: targets, lock: InMemoryDeployLock(), events: events, control: DeployControl(),
-        versionFile: work + "/versions.json", version: version,
-        ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: NSUserName()))
+        versionFile: work + "/versions-\(environment.name).json", version: version,
+        ssh: SSHSettings.fromEnvironment(variables, user: NSUserName()))
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -136,27 +161,93 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 }
 func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
 
-// 1. Overhead per host.
-var overheads: [Double] = []
-var deploySeconds: [Double] = []
-for round in 1...rounds {
-    let timings = Timings()
-    let ctx = try context(events: timings, version: "v\(round)")
-    let id = "bench-\(round)"
-    let holder = LockInfo(user: "bench", host: "localhost", pid: getpid(), since: Date(), deployID: id, command: "bench")
-    let request = DeployRequest(
-        environment: "bench", version: "v\(round)", strategy: environment.strategy, hasPrepare: false, deployID: id, holder: holder)
-    let began = Date()
-    let summary = try await DeployEngine(ctx).deploy(request, journal: try FileJournal(path: work + "/\(id).jsonl"))
-    deploySeconds.append(Date().timeIntervalSince(began))
-    guard summary.failed.isEmpty, summary.targets.count == 4 else { fail("deploy round \(round) did not update every host") }
-    overheads += timings.overheads()
+/// Per-host overheads and whole-deploy times of `rounds` rolling deploys of `environment`.
+func overheadRounds(
+    _ environment: Environment, _ targets: HostTargets, knownHosts: String? = nil
+) async throws -> (overheads: [Double], deploys: [Double]) {
+    var overheads: [Double] = []
+    var deploySeconds: [Double] = []
+    for round in 1...rounds {
+        let timings = Timings()
+        let version = "\(environment.name)-\(round)"
+        let ctx = try context(environment, targets, events: timings, version: version, knownHosts: knownHosts)
+        let id = "bench-\(environment.name)-\(round)"
+        let holder = LockInfo(user: "bench", host: "localhost", pid: getpid(), since: Date(), deployID: id, command: "bench")
+        let request = DeployRequest(
+            environment: environment.name, version: version, strategy: environment.strategy, hasPrepare: false, deployID: id,
+            holder: holder)
+        let began = Date()
+        let summary = try await DeployEngine(ctx).deploy(request, journal: try FileJournal(path: work + "/\(id).jsonl"))
+        deploySeconds.append(Date().timeIntervalSince(began))
+        guard summary.failed.isEmpty, summary.targets.count == 4 else {
+            fail("deploy round \(round) of \(environment.name) did not update every host: \(summary.failed)")
+        }
+        overheads += timings.overheads()
+    }
+    return (overheads, deploySeconds)
 }
 
-// 2. Drain detection latency.
+/// A throwaway sshd on 127.0.0.1 (keys and known_hosts in `dir`), logging in as the current user.
+func startSSHServer(in dir: String) -> (process: Process, port: Int, key: String, knownHosts: String)? {
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+    for file in ["host_ed25519", "id_ed25519"] {
+        guard run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "\(dir)/\(file)"]).status == 0 else { return nil }
+    }
+    let port = 23_950
+    let config = [
+        "Port \(port)", "ListenAddress 127.0.0.1", "HostKey \(dir)/host_ed25519", "PidFile \(dir)/sshd.pid",
+        "AuthorizedKeysFile \(dir)/id_ed25519.pub", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no", "LogLevel ERROR",
+    ]
+    guard (try? config.joined(separator: "\n").appending("\n").write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)) != nil,
+        let hostKey = try? String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8)
+    else { return nil }
+    let known = "[127.0.0.1]:\(port) " + hostKey.split(separator: " ").prefix(2).joined(separator: " ") + "\n"
+    guard (try? known.write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)) != nil else { return nil }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
+    process.arguments = ["-D", "-e", "-f", dir + "/sshd_config"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return nil }
+    // Bounded wait until it accepts connections.
+    func accepts() -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+    for _ in 0..<250 where !accepts() { usleep(20_000) }
+    return (process, port, dir + "/id_ed25519", dir + "/known_hosts")
+}
+
+// 1. Overhead per host, deploy commands run here.
+let (localEnvironment, localTargets) = try writeEnvironment("local", ssh: nil)
+let local = try await overheadRounds(localEnvironment, localTargets)
+
+// 2. The same over SSH.
+var overSSH: (overheads: [Double], deploys: [Double])?
+if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), let sshd = startSSHServer(in: work + "/sshd") {
+    let (sshEnvironment, sshTargets) = try writeEnvironment("ssh", ssh: (sshd.port, sshd.key))
+    do {
+        overSSH = try await overheadRounds(sshEnvironment, sshTargets, knownHosts: sshd.knownHosts)
+    } catch {
+        sshd.process.terminate()
+        fail("over SSH: \(error)")
+    }
+    sshd.process.terminate()
+}
+
+// 3. Drain detection latency.
 let frontend = URL(string: "http://127.0.0.1:\(basePort - 99)/slow?ms=300")!
-let ctx = try context(events: DiscardingEventSink(), version: "v\(rounds)")
-let manual = ManualOperations(ctx, strategy: environment.strategy)
+let ctx = try context(localEnvironment, localTargets, events: DiscardingEventSink(), version: "local-\(rounds)")
+let manual = ManualOperations(ctx, strategy: localEnvironment.strategy)
 let admin = RuntimeAPIClient(transport: SocketTransport(.tcp(host: "127.0.0.1", port: UInt16(basePort + 1001))))
 // Only web-1 takes new requests on lb-1, so the slow request lands there.
 for name in ["web-2", "web-3", "web-4"] { try await admin.setState(.drain, of: ServerRef(backend: "web", server: name)) }
@@ -187,11 +278,20 @@ _ = run(labBinary, ["down", "--dir", labDir])
 try? FileManager.default.removeItem(atPath: work)
 
 print("HAProxy \(info.version ?? "?"): 4 lab backends behind 2 HAProxy (TCP and Unix admin sockets) on 127.0.0.1")
-print(
-    "orchestration overhead per host: median \(ms(percentile(overheads, 0.5))), p95 \(ms(percentile(overheads, 0.95))), "
-        + "max \(ms(overheads.max() ?? 0)) over \(overheads.count) hosts (target < 50 ms) — "
-        + (percentile(overheads, 0.95) < 0.050 ? "met" : "NOT met"))
-print(String(format: "  (a 4-host deploy took %.2f s median, almost all of it the deploy command and HAProxy's checks)", percentile(deploySeconds, 0.5)))
+func report(_ title: String, _ result: (overheads: [Double], deploys: [Double]), target: Double) {
+    let overheads = result.overheads
+    print(
+        "\(title): median \(ms(percentile(overheads, 0.5))), p95 \(ms(percentile(overheads, 0.95))), "
+            + "max \(ms(overheads.max() ?? 0)) over \(overheads.count) hosts (target < \(Int(target * 1000)) ms) — "
+            + (percentile(overheads, 0.95) < target ? "met" : "NOT met"))
+    print(String(format: "  (a 4-host deploy took %.2f s median, almost all of it the deploy command and HAProxy's checks)", percentile(result.deploys, 0.5)))
+}
+report("orchestration overhead per host", local, target: 0.050)
+if let overSSH {
+    report("over SSH (commands and both admin sockets through sshd), overhead per host", overSSH, target: 0.100)
+} else {
+    print("over SSH: not measured (needs root and /usr/sbin/sshd)")
+}
 print(
     "drain detected after the last session ended: median \(ms(percentile(latencies, 0.5))), p95 \(ms(percentile(latencies, 0.95))), "
         + "max \(ms(latencies.max() ?? 0)) over \(latencies.count) drains (target < 100 ms) — "

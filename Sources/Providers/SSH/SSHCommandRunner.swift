@@ -21,7 +21,7 @@ public struct SSHCommandRunner: HostCommandRunner {
         let bounded = "timeout -k 5 \(seconds) /bin/sh -c \(Shell.quote(command))"
         let remote = become ? "sudo -n -- \(bounded)" : bounded
         let result = try await connections.run(
-            remote, on: settings.target(for: host.address, vars: host.vars), input: input, timeout: timeout + .seconds(7),
+            remote, on: settings.target(for: host.address, vars: host.vars), lane: host.inventoryName, input: input, timeout: timeout + .seconds(7),
             onLine: onLine)
         var outcome = CommandOutcome(
             exitStatus: result.exitStatus, signal: result.signal, timedOut: result.timedOut,

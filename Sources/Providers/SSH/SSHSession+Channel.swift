@@ -60,6 +60,76 @@ extension SSHSession {
         }
     }
 
+    /// Runs `script` in the connection's long-lived `/bin/sh` on the host (started on first use, and
+    /// again if it ended) and returns what it printed, stdout and stderr together, and its exit status.
+    ///
+    /// A command on an exec channel costs a new session on the host (sshd's setup, the login shell);
+    /// this shell costs only the commands the script itself starts. Each answer is framed by a marker
+    /// with a fresh random part, which no reply can contain by chance. A shell whose answer is late
+    /// is closed, so a stale answer is never read as the next one.
+    func relay(_ script: String, timeout: Duration) async throws -> (output: [UInt8], status: Int32) {
+        try await onQueue { () throws(SSHError) -> (output: [UInt8], status: Int32) in
+            let deadline = Date() + timeout.seconds
+            if let shell = self.relayShell, libssh2_channel_eof(shell) != 0 {
+                self.closeChannel(shell)
+                self.relayShell = nil
+            }
+            let shell: OpaquePointer
+            if let open = self.relayShell {
+                shell = open
+            } else {
+                shell = try self.openChannel(deadline: deadline) { session in
+                    libssh2_channel_open_ex(session, "session", 7, UInt32(2 * 1024 * 1024), UInt32(32_768), nil, 0)
+                }
+                let command = "exec /bin/sh"
+                let started = try self.retrying("starting the relay shell", deadline: deadline) {
+                    libssh2_channel_process_startup(shell, "exec", 4, command, UInt32(command.utf8.count))
+                }
+                guard started == 0 else {
+                    self.closeChannel(shell)
+                    throw self.fail(.channel, "cannot start /bin/sh")
+                }
+                self.relayShell = shell
+            }
+            let marker = "deployer-end-" + UUID().uuidString
+            let framed = "{ \(script)\n} 2>&1 </dev/null; printf '\\n%s %s\\n' \(marker) \"$?\"\n"
+            var streams = Streams(onLine: nil, limit: 64 << 20)
+            let end = Array("\n\(marker) ".utf8)
+            do throws(SSHError) {
+                try self.write(Array(framed.utf8), to: shell, deadline: deadline)
+                var buffer = [CChar](repeating: 0, count: 32_768)
+                while true {
+                    let count = libssh2_channel_read_ex(shell, 0, &buffer, buffer.count)
+                    if count > 0 {
+                        buffer.withUnsafeBytes { streams.append(Array($0.prefix(count)), stderr: false) }
+                        if let found = Self.find(end, in: streams.out),
+                            let newline = streams.out[(found + end.count)...].firstIndex(of: 0x0A)
+                        {
+                            let status = Int32(String(decoding: streams.out[(found + end.count)..<newline], as: UTF8.self)) ?? -1
+                            return (Array(streams.out[..<found]), status)
+                        }
+                        continue
+                    }
+                    if count < 0, count != Int(LIBSSH2_ERROR_EAGAIN) { throw self.fail(.connectionLost, "connection lost") }
+                    if libssh2_channel_eof(shell) != 0 { throw SSHError(.channel, "\(self.target.label): the relay shell ended") }
+                    try self.waitSocket(deadline: deadline, doing: "waiting for the relay shell")
+                }
+            } catch {
+                self.closeChannel(shell)
+                self.relayShell = nil
+                throw error
+            }
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
+        }
+        return nil
+    }
+
     /// Sends `request` to `host:port` as seen from the remote host (direct-tcpip forwarding) and
     /// returns everything read until that end closes.
     func forward(to host: String, port: Int, request: [UInt8], timeout: Duration) async throws -> [UInt8] {

@@ -20,6 +20,8 @@ final class SSHSession: @unchecked Sendable {
     private(set) var broken = false
     /// The host key's SHA-256 fingerprint, as OpenSSH prints it.
     private(set) var fingerprint = ""
+    /// The long-lived `/bin/sh` that relays admin-socket requests (see `relay`); touched only on `queue`.
+    var relayShell: OpaquePointer?
 
     private static let initialised: Int32 = libssh2_init(0)
 
@@ -77,6 +79,10 @@ final class SSHSession: @unchecked Sendable {
         guard fd >= 0 else { throw SSHError(.unreachable, "\(target.label): socket(): \(String(cString: strerror(errno)))") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        // Requests are small and wait for their answer: without this, Nagle's algorithm and delayed
+        // ACKs hold each SSH packet for ~40 ms (as OpenSSH, which sets it for the same reason).
+        var on: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         if Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
             guard errno == EINPROGRESS else { throw unreachable(errno) }
             try poll(Int16(POLLOUT), deadline: deadline, doing: "connecting")
