@@ -1,6 +1,6 @@
 import Foundation
 import HAProxy
-import Providers
+@testable import Providers
 import Testing
 
 /// deployer's SSH client (libssh2) against a real OpenSSH server on 127.0.0.1.
@@ -156,4 +156,20 @@ final class LineCollector: @unchecked Sendable {
     func add(_ line: String) { lock.withLock { lines.append(line) } }
     var count: Int { lock.withLock { lines.count } }
     var last: String? { lock.withLock { lines.last } }
+}
+
+@Suite struct KeyPassphraseTests {
+    @Test func encryptedKeysAreToldApartFromPlainOnes() throws {
+        let dir = NSTemporaryDirectory() + "deployer-keys-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (name, passphrase) in [("plain", ""), ("locked", "s3cret passphrase")] {
+            let keygen = try DeployerProcess.run(
+                ["-q", "-t", "ed25519", "-N", passphrase, "-f", "\(dir)/\(name)"], in: dir, binary: "/usr/bin/ssh-keygen")
+            #expect(keygen.status == 0, "\(keygen.stderr)")
+        }
+        #expect(!KeyPassphrase.isEncrypted(dir + "/plain"))
+        #expect(KeyPassphrase.isEncrypted(dir + "/locked"))
+        #expect(!KeyPassphrase.isEncrypted(dir + "/missing"))
+    }
 }

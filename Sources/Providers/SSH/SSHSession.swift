@@ -1,5 +1,6 @@
 import CLibSSH2
 import Foundation
+import Synchronization
 import Manifests
 
 #if canImport(Glibc)
@@ -224,7 +225,6 @@ final class SSHSession: @unchecked Sendable {
         guard let session else { return }
         let user = target.user
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        let passphrase = ProcessInfo.processInfo.environment["DEPLOYER_SSH_PASSPHRASE"]
         var tried: [String] = []
         var rsaRefused = false
         let files: [String]
@@ -241,6 +241,7 @@ final class SSHSession: @unchecked Sendable {
                 throw SSHError(.authentication, "\(target.label): cannot read the private key \(file)")
             }
             let publicFile = FileManager.default.fileExists(atPath: file + ".pub") ? file + ".pub" : nil
+            let passphrase = KeyPassphrase.passphrase(for: file)
             let result = try retrying("authenticating", deadline: deadline) {
                 libssh2_userauth_publickey_fromfile_ex(
                     session, user, UInt32(user.utf8.count), publicFile, file, passphrase)
@@ -253,7 +254,7 @@ final class SSHSession: @unchecked Sendable {
         var message = "\(target.label): authentication failed (tried \(tried.isEmpty ? "no key" : tried.joined(separator: ", ")))"
         if rsaRefused {
             message += ". This libssh2 signs RSA keys with SHA-1 (`ssh-rsa`), which OpenSSH 8.8 and later refuse by "
-                + "default: use an ed25519 key, or `transport: openssh`, which uses the system ssh client"
+                + "default: use an ed25519 key (ssh-keygen -t ed25519) and add it to the host's authorized_keys"
         } else {
             message += ". Check ansible_user and ansible_ssh_private_key_file, the key's passphrase "
                 + "(DEPLOYER_SSH_PASSPHRASE), or ssh-agent"
@@ -281,5 +282,40 @@ final class SSHSession: @unchecked Sendable {
             previous = identity
         }
         return false
+    }
+}
+
+/// Passphrases of encrypted private keys: `DEPLOYER_SSH_PASSPHRASE`, or asked once per key on the
+/// terminal (never echoed, kept in memory only for this process). Without a terminal, nothing is asked.
+enum KeyPassphrase {
+    private static let asked = Mutex<[String: String]>([:])
+
+    static func passphrase(for file: String) -> String? {
+        if let given = ProcessInfo.processInfo.environment["DEPLOYER_SSH_PASSPHRASE"] { return given }
+        guard isEncrypted(file), isatty(STDIN_FILENO) == 1 else { return nil }
+        return asked.withLock { known in
+            if let passphrase = known[file] { return passphrase }
+            guard let typed = getpass("Passphrase for \(file): ") else { return nil }
+            let passphrase = String(cString: typed)
+            known[file] = passphrase
+            return passphrase
+        }
+    }
+
+    /// Whether the key file is encrypted: PEM keys say so in a header; OpenSSH keys name their cipher.
+    static func isEncrypted(_ file: String) -> Bool {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+        if text.contains("ENCRYPTED") { return true }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let data = Data(base64Encoded: body) else { return false }
+        // openssh-key-v1\0, then the cipher name as a length-prefixed string ("none" when not encrypted).
+        let magic = Array("openssh-key-v1\0".utf8)
+        let bytes = [UInt8](data)
+        guard bytes.count > magic.count + 4, Array(bytes[..<magic.count]) == magic else { return false }
+        let lengthBytes = bytes[magic.count..<(magic.count + 4)]
+        let length = lengthBytes.reduce(0) { $0 << 8 | Int($1) }
+        let start = magic.count + 4
+        guard bytes.count >= start + length else { return false }
+        return String(decoding: bytes[start..<(start + length)], as: UTF8.self) != "none"
     }
 }
