@@ -116,7 +116,7 @@ public struct HostFleet: Fleet {
         switch action {
         case .run(let run):
             let command = host.render(run.command, version: version)
-            let place = run.connection == .local ? "here" : "on \(host.address)"
+            let place = run.connection == .local ? "locally" : "on \(host.address)"
             return [Step(command: command, display: "\(place)\(run.become ? " (sudo)" : ""): \(command)", become: run.become, connection: run.connection)]
         case .compose(let compose):
             return ComposeSteps(compose, host: host, version: version).steps
