@@ -78,7 +78,8 @@ struct Workspace {
                 return try InventoryHostsProvider.context(
                     environment, hosts: hosts, lock: lock, events: events, control: control,
                     versionFile: stateDir + "/versions.json", version: version,
-                    ssh: SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: Identity.user))
+                    ssh: SSHSettings.fromEnvironment(
+                        ProcessInfo.processInfo.environment, user: Identity.user, options: environment.ssh))
             } catch let error as InventoryHostsProvider.SetupError {
                 throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
             }

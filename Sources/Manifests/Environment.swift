@@ -18,6 +18,8 @@ public struct Environment: Sendable, Equatable {
     public var action: DeployAction
     public var health: HealthCheckSpec
     public var strategy: Strategy
+    /// How hosts are reached over SSH (`ssh:`).
+    public var ssh = SSHOptions()
     /// Where notable keys were written, by dotted path (`strategy.batch`, `targets`), for diagnostics
     /// that can only be made once the fleet is known.
     public var locations: [String: SourceLocation]
@@ -328,4 +330,22 @@ public struct Strategy: Sendable, Equatable {
         self.onFailure = onFailure
         self.onDrainTimeout = onDrainTimeout
     }
+}
+
+/// The environment file's `ssh:` section; unset values fall back to the process environment and defaults.
+public struct SSHOptions: Sendable, Equatable {
+    public enum Transport: String, Sendable, Equatable, CaseIterable {
+        /// Built in (libssh2): no ssh client needed; ed25519/ECDSA keys, ssh-agent.
+        case libssh2
+        /// The system `ssh` client: `~/.ssh/config`, ProxyJump, every key type it supports.
+        case openssh
+    }
+
+    public var transport: Transport = .libssh2
+    /// known_hosts file (resolved next to the environment file; `~` expanded).
+    public var knownHosts: String?
+    public var acceptNewHostKeys: Bool?
+    public var connectTimeout: Duration?
+
+    public init() {}
 }

@@ -4,7 +4,7 @@ import Foundation
 /// that can be checked without reaching the world, and reporting every problem at once.
 public enum EnvironmentLoader {
     static let topKeys = [
-        "name", "description", "version", "targets", "load-balancers", "deploy", "prepare", "health", "strategy",
+        "name", "description", "version", "targets", "load-balancers", "deploy", "prepare", "health", "strategy", "ssh",
     ]
 
     /// Loads and checks the environment file at `path`; its inventory, if any, is loaded and checked too.
@@ -85,11 +85,40 @@ struct EnvironmentBuilder {
             checkFleet(Strategy(), fleetSize: fleetSize, batchLocation: locations["targets"])
         }
 
-        guard let targets, let action, let health else { return nil }
-        return Environment(
+        let ssh = value("ssh").map { readSSH($0.value) } ?? SSHOptions()
+        guard let targets, let action, let health, let ssh else { return nil }
+        var environment = Environment(
             name: name, file: file, description: description, version: version, targets: targets,
             loadBalancers: loadBalancers, prepare: prepare, action: action, health: health, strategy: strategy,
             locations: locations)
+        environment.ssh = ssh
+        return environment
+    }
+
+    // MARK: SSH
+
+    mutating func readSSH(_ node: YAMLNode) -> SSHOptions? {
+        guard let pairs = reader.mapping(node, "ssh") else { return nil }
+        reader.checkKeys(pairs, allowed: ["transport", "known-hosts", "accept-new-host-keys", "connect-timeout"], in: "ssh")
+        func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
+        var options = SSHOptions()
+        if let node = value("transport") {
+            guard let transport = reader.choice(node, "ssh.transport", as: SSHOptions.Transport.self) else { return nil }
+            options.transport = transport
+        }
+        if let node = value("known-hosts") {
+            guard let path = reader.string(node, "ssh.known-hosts") else { return nil }
+            options.knownHosts = path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : ManifestFile.resolve(path, nextTo: file)
+        }
+        if let node = value("accept-new-host-keys") {
+            guard let accept = reader.bool(node, "ssh.accept-new-host-keys") else { return nil }
+            options.acceptNewHostKeys = accept
+        }
+        if let node = value("connect-timeout") {
+            guard let timeout = reader.duration(node, "ssh.connect-timeout") else { return nil }
+            options.connectTimeout = timeout
+        }
+        return options
     }
 
     // MARK: Targets

@@ -13,7 +13,7 @@ struct SSHEndToEndTests {
 
     /// Writes `inventories/prod.yml` and its Ansible inventory for `lab` behind `server`, with `deploy`
     /// as the deploy section's lines (default: the restart command).
-    static func production(_ lab: HAProxyLab, _ server: SSHServer, deploy: String? = nil) throws {
+    static func production(_ lab: HAProxyLab, _ server: SSHServer, deploy: String? = nil, transport: String = "libssh2") throws {
         var hosts = """
             all:
               vars:
@@ -53,21 +53,25 @@ struct SSHEndToEndTests {
               min-in-service: 2
               drain-timeout: 10s
               health-timeout: 15s
+            ssh:
+              transport: \(transport)
             """.write(toFile: lab.scratch.path + "/inventories/prod.yml", atomically: true, encoding: .utf8)
     }
 
-    @Test func productionShapedDeployOverSSHUnderLoadDropsNoRequest() async throws {
+    /// Both transports: libssh2 (built in) and the system ssh client.
+    @Test(arguments: ["libssh2", "openssh"])
+    func productionShapedDeployOverSSHUnderLoadDropsNoRequest(transport: String) async throws {
         let server = try SSHServer()
         defer { server.stop() }
         let lab = try HAProxyLab(backends: 3, lbs: 2)
         defer { lab.stop() }
-        try Self.production(lab, server)
+        try Self.production(lab, server, transport: transport)
         let environment = ["DEPLOYER_KNOWN_HOSTS": server.knownHosts]
         let load = try await LabLoad.start(lab)
         let deploy = try DeployerProcess.run(
             ["deploy", "prod", "--version", "v2", "--yes"], in: lab.scratch.path, environment: environment, timeout: 120)
         let report = try load.finish()
-        print("over SSH: \(report.sent) requests sent, \(report.failed) failed during the deploy")
+        print("over SSH (\(transport)): \(report.sent) requests sent, \(report.failed) failed during the deploy")
         print(deploy.stdout)
         #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
         #expect(deploy.stdout.contains("web-2 | web-2 on 127.0.0.1"), "the deploy command's output is streamed per host")

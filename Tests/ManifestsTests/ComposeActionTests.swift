@@ -80,4 +80,27 @@ import Testing
             "env.yml:6:11 file-not-found"
         ])
     }
+
+    @Test func sshSectionChoosesTheTransportAndHostKeyPolicy() throws {
+        let dir = NSTemporaryDirectory() + "deployer-ssh-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "all:\n  children:\n    web:\n      hosts:\n        h1:\n        h2:\n".write(toFile: dir + "/hosts.yml", atomically: true, encoding: .utf8)
+        func write(_ ssh: String) throws -> String {
+            let path = dir + "/env.yml"
+            try ("targets:\n  inventory: hosts.yml\n  group: web\ndeploy:\n  run: /bin/true\nhealth:\n  http: http://{{ address }}/\n" + ssh)
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let (env, _) = try EnvironmentLoader.load(path: try write("ssh:\n  transport: openssh\n  known-hosts: keys/known_hosts\n  accept-new-host-keys: true\n  connect-timeout: 3s\n"))
+        #expect(env.ssh.transport == .openssh)
+        #expect(env.ssh.knownHosts == dir + "/keys/known_hosts")
+        #expect(env.ssh.acceptNewHostKeys == true)
+        #expect(env.ssh.connectTimeout == .seconds(3))
+        let (plain, _) = try EnvironmentLoader.load(path: try write(""))
+        #expect(plain.ssh == SSHOptions())
+        let messages = ManifestValidator.validate(paths: [try write("ssh:\n  transport: opnssh\n  knwn-hosts: x\n")])
+            .map { "\($0.location?.line ?? 0):\($0.location?.column ?? 0) \($0.rule ?? "")" }
+        #expect(messages == ["9:14 wrong-type", "10:3 unknown-key"], "\(messages)")
+    }
 }

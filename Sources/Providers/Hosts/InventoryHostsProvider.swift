@@ -15,9 +15,7 @@ public enum InventoryHostsProvider {
 
     /// How each HAProxy's admin socket is reached: on its inventory host over SSH (`hosts:` form), or
     /// from where deployer runs (`name:` form: a path on this machine, or a TCP address).
-    public static func transport(
-        _ spec: HAProxyLoadBalancer, connections: SSHConnections, settings: SSHSettings
-    ) throws -> any RuntimeTransport {
+    public static func transport(_ spec: HAProxyLoadBalancer, shell: any RemoteShell) throws -> any RuntimeTransport {
         let endpoint: RuntimeEndpoint
         do {
             endpoint = try RuntimeEndpoint(parsing: spec.socket)
@@ -25,13 +23,13 @@ public enum InventoryHostsProvider {
             throw SetupError(message: "\(spec.name): \(error.message)", badInput: true)
         }
         guard let host = spec.host else { return SocketTransport(endpoint) }
-        return connections.transport(to: endpoint, on: settings.target(for: host, vars: spec.hostVars))
+        return shell.transport(to: endpoint, on: RemoteHost(address: host, vars: spec.hostVars))
     }
 
     /// - Parameters:
     ///   - versionFile: where the versions deployer put on each host are kept.
     ///   - version: the version being deployed, for `{{ version }}` in health URLs.
-    ///   - connect: the transport to each HAProxy (default: `transport(_:connections:settings:)`).
+    ///   - connect: the transport to each HAProxy (default: `transport(_:shell:)`).
     public static func context(
         _ environment: Environment, hosts: HostTargets, lock: any DeployLock, events: any EventSink,
         control: DeployControl, versionFile: String, version: String?, ssh settings: SSHSettings,
@@ -54,6 +52,11 @@ public enum InventoryHostsProvider {
                     badInput: true)
             }
         }
+        let shell: any RemoteShell =
+            switch settings.transport {
+            case .libssh2: LibSSH2Shell(connections: connections, settings: settings)
+            case .openssh: OpenSSHShell(settings: settings)
+            }
         var pools: [HAProxyPool] = []
         for balancer in environment.loadBalancers {
             guard case .haproxy(let spec) = balancer else {
@@ -63,7 +66,7 @@ public enum InventoryHostsProvider {
                     badInput: false)
             }
             do {
-                let transport = try connect?(spec) ?? transport(spec, connections: connections, settings: settings)
+                let transport = try connect?(spec) ?? transport(spec, shell: shell)
                 pools.append(try HAProxyPool(spec, transport: transport))
             } catch let error as HAProxyError {
                 throw SetupError(message: "\(environment.file): \(error.message)", badInput: true)
@@ -72,7 +75,7 @@ public enum InventoryHostsProvider {
         let traffic = HAProxyTrafficController(pools, events: events)
         let fleet = HostFleet(
             hosts: hosts.targets, action: action, prepare: prepare, versions: VersionRecord(path: versionFile),
-            remote: SSHCommandRunner(connections: connections, settings: settings), events: events)
+            remote: SSHCommandRunner(shell: shell), events: events)
         let health: any HealthProbe
         switch environment.health {
         case .http(let url, let expect):

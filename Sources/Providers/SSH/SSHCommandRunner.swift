@@ -3,12 +3,10 @@ public import Manifests
 
 /// Commands run on each host over SSH (`connection: ssh`), reusing one connection per host.
 public struct SSHCommandRunner: HostCommandRunner {
-    public let connections: SSHConnections
-    public let settings: SSHSettings
+    public let shell: any RemoteShell
 
-    public init(connections: SSHConnections, settings: SSHSettings) {
-        self.connections = connections
-        self.settings = settings
+    public init(shell: any RemoteShell) {
+        self.shell = shell
     }
 
     public func run(
@@ -20,9 +18,9 @@ public struct SSHCommandRunner: HostCommandRunner {
         let seconds = max(1, Int(timeout.seconds.rounded(.up)))
         let bounded = "timeout -k 5 \(seconds) /bin/sh -c \(Shell.quote(command))"
         let remote = become ? "sudo -n -- \(bounded)" : bounded
-        let result = try await connections.run(
-            remote, on: settings.target(for: host.address, vars: host.vars), lane: host.inventoryName, input: input, timeout: timeout + .seconds(7),
-            onLine: onLine)
+        let result = try await shell.run(
+            remote, on: RemoteHost(address: host.address, vars: host.vars), lane: host.inventoryName, input: input,
+            timeout: timeout + .seconds(7), onLine: onLine)
         var outcome = CommandOutcome(
             exitStatus: result.exitStatus, signal: result.signal, timedOut: result.timedOut,
             output: result.stdout + result.stderr)
@@ -40,21 +38,35 @@ public struct SSHSettings: Sendable {
     public var acceptNewHostKeys: Bool
     public var defaultUser: String
     public var connectTimeout: Duration
+    /// Whether `knownHosts` was chosen (environment file or variable) rather than defaulted; the
+    /// ssh client is then told, and otherwise follows its own configuration.
+    public var knownHostsGiven: Bool
+    public var transport: SSHOptions.Transport
 
-    public init(knownHosts: String, acceptNewHostKeys: Bool, defaultUser: String, connectTimeout: Duration = .seconds(10)) {
+    public init(
+        knownHosts: String, acceptNewHostKeys: Bool, defaultUser: String, connectTimeout: Duration = .seconds(10),
+        knownHostsGiven: Bool = true, transport: SSHOptions.Transport = .libssh2
+    ) {
         self.knownHosts = knownHosts
         self.acceptNewHostKeys = acceptNewHostKeys
         self.defaultUser = defaultUser
         self.connectTimeout = connectTimeout
+        self.knownHostsGiven = knownHostsGiven
+        self.transport = transport
     }
 
-    /// From the environment: `DEPLOYER_KNOWN_HOSTS` (default ~/.ssh/known_hosts) and
-    /// `DEPLOYER_ACCEPT_NEW_HOST_KEYS=1`.
-    public static func fromEnvironment(_ variables: [String: String], user: String) -> SSHSettings {
+    /// From the environment file's `ssh:` section and the process environment, which wins:
+    /// `DEPLOYER_KNOWN_HOSTS` (default ~/.ssh/known_hosts) and `DEPLOYER_ACCEPT_NEW_HOST_KEYS=1`.
+    public static func fromEnvironment(
+        _ variables: [String: String], user: String, options: SSHOptions = SSHOptions()
+    ) -> SSHSettings {
         let home = variables["HOME"] ?? NSHomeDirectory()
+        let given = variables["DEPLOYER_KNOWN_HOSTS"] ?? options.knownHosts
         return SSHSettings(
-            knownHosts: variables["DEPLOYER_KNOWN_HOSTS"] ?? home + "/.ssh/known_hosts",
-            acceptNewHostKeys: variables["DEPLOYER_ACCEPT_NEW_HOST_KEYS"] == "1", defaultUser: user)
+            knownHosts: given ?? home + "/.ssh/known_hosts",
+            acceptNewHostKeys: variables["DEPLOYER_ACCEPT_NEW_HOST_KEYS"] == "1" || options.acceptNewHostKeys == true,
+            defaultUser: user, connectTimeout: options.connectTimeout ?? .seconds(10), knownHostsGiven: given != nil,
+            transport: options.transport)
     }
 
     /// Where and as whom to connect to a host, the way Ansible reads its variables.
