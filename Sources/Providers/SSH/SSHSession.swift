@@ -254,7 +254,8 @@ final class SSHSession: @unchecked Sendable {
         var message = "\(target.label): authentication failed (tried \(tried.isEmpty ? "no key" : tried.joined(separator: ", ")))"
         if rsaRefused {
             message += ". This libssh2 signs RSA keys with SHA-1 (`ssh-rsa`), which OpenSSH 8.8 and later refuse by "
-                + "default: use an ed25519 key (ssh-keygen -t ed25519) and add it to the host's authorized_keys"
+                + "default: use an ed25519 key (ssh-keygen -t ed25519), or set `ssh: {transport: openssh}` in the "
+                + "environment file to use the system ssh client"
         } else {
             message += ". Check ansible_user and ansible_ssh_private_key_file, the key's passphrase "
                 + "(DEPLOYER_SSH_PASSPHRASE), or ssh-agent"
