@@ -4,7 +4,7 @@ SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
-APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client socat
+APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client procps socat sudo
 
 .PHONY: all build release demo demo-haproxy lab-down test bench install deps clean
 

@@ -1,5 +1,6 @@
 import Foundation
 import HAProxy
+import Manifests
 @testable import Providers
 import Testing
 
@@ -171,5 +172,67 @@ final class LineCollector: @unchecked Sendable {
         #expect(!KeyPassphrase.isEncrypted(dir + "/plain"))
         #expect(KeyPassphrase.isEncrypted(dir + "/locked"))
         #expect(!KeyPassphrase.isEncrypted(dir + "/missing"))
+    }
+}
+
+/// A throwaway unprivileged user allowed to run anything through sudo without a password, created
+/// for one test (needs root and useradd) and removed by `remove()`. Its password is `*` (none, but
+/// not locked: sshd without PAM refuses a locked account even for key logins).
+final class SudoUser {
+    let name: String
+
+    init?() {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd"),
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/sudo")
+        else { return nil }
+        name = "dpl" + String(UUID().uuidString.prefix(8)).lowercased()
+        guard (try? DeployerProcess.run(["-m", "-p", "*", "-s", "/bin/sh", name], in: "/", binary: "/usr/sbin/useradd"))?.status == 0 else {
+            return nil
+        }
+        let rule = "\(name) ALL=(ALL) NOPASSWD: ALL\n"
+        guard (try? rule.write(toFile: "/etc/sudoers.d/\(name)", atomically: true, encoding: .utf8)) != nil else {
+            remove()
+            return nil
+        }
+        chmod("/etc/sudoers.d/\(name)", 0o440)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: "/etc/sudoers.d/\(name)")
+        // Its SSH sessions (a kept-open connection, an ssh master) end with it.
+        _ = try? DeployerProcess.run(["-KILL", "-u", name], in: "/", binary: "/usr/bin/pkill")
+        _ = try? DeployerProcess.run(["-f", "-r", name], in: "/", binary: "/usr/sbin/userdel")
+    }
+}
+
+@Suite(.tags(.ssh)) struct SSHBecomeTests {
+    /// `become: true` with a non-root login: the command runs as root through `sudo -n`, and without
+    /// it as the user; with both transports.
+    @Test(arguments: [SSHOptions.Transport.libssh2, .openssh])
+    func becomeRunsThroughSudoAsANonRootUser(transport: SSHOptions.Transport) async throws {
+        guard let user = SudoUser() else {
+            print("skipped: needs root, useradd and sudo to create a throwaway sudo user")
+            return
+        }
+        defer { user.remove() }
+        let server = try SSHServer()
+        defer { server.stop() }
+        let settings = SSHSettings(
+            knownHosts: server.knownHosts, acceptNewHostKeys: false, defaultUser: user.name, transport: transport)
+        let shell: any RemoteShell =
+            transport == .libssh2 ? LibSSH2Shell(connections: SSHConnections(), settings: settings) : OpenSSHShell(settings: settings)
+        let runner = SSHCommandRunner(shell: shell)
+        let host = HostTarget(
+            name: "web-1", inventoryName: "web-1", address: "127.0.0.1",
+            vars: ["ansible_port": String(server.port), "ansible_user": user.name, "ansible_ssh_private_key_file": server.userKey])
+        let plain = try await runner.run("id -un", on: host, become: false, input: [], timeout: .seconds(20), onLine: { _ in })
+        #expect(plain.succeeded, "\(plain.output)")
+        #expect(plain.output.trimmingCharacters(in: .whitespacesAndNewlines) == user.name)
+        let become = try await runner.run("id -un", on: host, become: true, input: [], timeout: .seconds(20), onLine: { _ in })
+        #expect(become.succeeded, "\(become.output)")
+        #expect(become.output.trimmingCharacters(in: .whitespacesAndNewlines) == "root")
+        // The exit status of the command itself comes back through sudo and timeout.
+        let failing = try await runner.run("exit 7", on: host, become: true, input: [], timeout: .seconds(20), onLine: { _ in })
+        #expect(failing.exitStatus == 7)
     }
 }
