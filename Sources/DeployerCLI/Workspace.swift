@@ -27,7 +27,7 @@ struct Workspace {
                 DiagnosticRenderer.text(
                     error.diagnostics, sources: { try? String(contentsOfFile: $0, encoding: .utf8) },
                     color: Console.stderrIsTerminal && Console.colorAllowed)
-                    + "\(path): the environment has errors; fix them and try again (`deployer validate \(path)`)",
+                    + "\n\(path): the environment has errors; fix them and try again (`deployer validate \(path)`)",
                 code: .badInput)
         }
         let environmentVariables = ProcessInfo.processInfo.environment

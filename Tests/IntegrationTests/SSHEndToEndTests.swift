@@ -230,4 +230,36 @@ struct SSHEndToEndTests {
             #expect(try await lab.servers(index).values.allSatisfy { $0.adminState == .ready })
         }
     }
+
+    /// An encrypted key: used with `DEPLOYER_SSH_PASSPHRASE`; without it (and no terminal to ask on),
+    /// refused with a message naming the variable. The passphrase never appears in the output.
+    @Test func encryptedKeyWithItsPassphraseFromTheEnvironment() async throws {
+        let server = try SSHServer()
+        defer { server.stop() }
+        let lab = try HAProxyLab(backends: 3, lbs: 1)
+        defer { lab.stop() }
+        let passphrase = "correct horse battery staple"
+        let key = server.dir + "/locked_ed25519"
+        let keygen = try DeployerProcess.run(
+            ["-q", "-t", "ed25519", "-N", passphrase, "-f", key], in: server.dir, binary: "/usr/bin/ssh-keygen")
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+        let authorized = try String(contentsOfFile: server.dir + "/authorized_keys", encoding: .utf8)
+            + String(contentsOfFile: key + ".pub", encoding: .utf8)
+        try authorized.write(toFile: server.dir + "/authorized_keys", atomically: true, encoding: .utf8)
+        try Self.production(lab, server)
+        let hostsFile = lab.scratch.path + "/inventories/prod-hosts.yml"
+        let hosts = try String(contentsOfFile: hostsFile, encoding: .utf8).replacingOccurrences(of: server.userKey, with: key)
+        try hosts.write(toFile: hostsFile, atomically: true, encoding: .utf8)
+
+        let refused = try DeployerProcess.run(
+            ["status", "prod"], in: lab.scratch.path, environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts])
+        #expect(refused.stdout.contains("DEPLOYER_SSH_PASSPHRASE") || refused.stderr.contains("DEPLOYER_SSH_PASSPHRASE"),
+                "\(refused.stdout)\n\(refused.stderr)")
+        let status = try DeployerProcess.run(
+            ["status", "prod", "--output", "json"], in: lab.scratch.path,
+            environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts, "DEPLOYER_SSH_PASSPHRASE": passphrase])
+        #expect(status.status == 0, "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("\"web-1\""), "\(status.stdout)")
+        #expect(!(status.stdout + status.stderr + refused.stdout + refused.stderr).contains(passphrase))
+    }
 }

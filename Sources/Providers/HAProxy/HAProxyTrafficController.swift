@@ -157,7 +157,7 @@ public actor HAProxyTrafficController: TrafficController {
         } catch {
             report.error = "\(pool.id): \(error.message)"
             if error.kind == .unreachable || error.kind == .timeout {
-                report.error! += " (is HAProxy running, with `stats socket \(pool.client.transport.endpoint) level admin`?)"
+                report.error! += " (is HAProxy running there, with a `stats socket … level admin` line for this socket in its configuration?)"
             }
         }
         return report

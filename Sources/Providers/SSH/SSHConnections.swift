@@ -106,7 +106,13 @@ struct SSHRuntimeTransport: RuntimeTransport {
         self.address = endpoint
     }
 
-    var endpoint: String { "\(address) on \(target.label)" }
+    /// Where, and by which path: users see it in `status` and in every error about this LB.
+    var endpoint: String {
+        switch address {
+        case .tcp: return "\(address) on \(target.label) (SSH port forwarding)"
+        case .unix: return "\(address) on \(target.label) (socat on the host; libssh2 has no Unix-socket forwarding)"
+        }
+    }
 
     func exchange(_ request: [UInt8], timeout: Duration) async throws -> [UInt8] {
         do {
