@@ -181,7 +181,7 @@ struct ComposeSteps {
         let upload = [
             "set -e", "umask 022", "mkdir -p \(Shell.quote(directory))",
             "tmp=\(Shell.quote(String(temporary.dropLast(2))))$$", "trap 'rm -f \"$tmp\"' EXIT", "cat > \"$tmp\"",
-            "echo \(digest)' '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: the "
+            "echo \(digest)'  '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: the "
                 + "transfer was cut; nothing was replaced' >&2; exit 1; }",
             "mv -f \"$tmp\" \(Shell.quote(target))",
         ].joined(separator: "; ")
