@@ -172,40 +172,35 @@ struct ComposeSteps {
 
     init(_ compose: ComposeAction, host: HostTarget, version: String) {
         let directory = host.render(compose.projectDirectory, version: version)
+        let slashed = directory.hasSuffix("/") ? directory : directory + "/"
         let file = compose.remoteFile
-        let target = directory.hasSuffix("/") ? directory + file : directory + "/" + file
         let text = Array(compose.rendered(version: version).utf8)
-        let digest = SHA256.hex(text)
-        let temporary = (directory.hasSuffix("/") ? directory : directory + "/") + "." + file + ".deployer-$$"
-        // `$$` stays unquoted so each upload gets its own temporary file.
+        // `$$` stays outside the quotes so each upload gets its own temporary file.
         let upload = [
             "set -e", "umask 022", "mkdir -p \(Shell.quote(directory))",
-            "tmp=\(Shell.quote(String(temporary.dropLast(2))))$$", "trap 'rm -f \"$tmp\"' EXIT", "cat > \"$tmp\"",
-            "echo \(digest)'  '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: the "
-                + "transfer was cut; nothing was replaced' >&2; exit 1; }",
-            "mv -f \"$tmp\" \(Shell.quote(target))",
+            "tmp=\(Shell.quote(slashed + "." + file + ".deployer-"))$$", "trap 'rm -f \"$tmp\"' EXIT", "cat > \"$tmp\"",
+            "echo \(SHA256.hex(text))'  '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: "
+                + "the transfer was cut; nothing was replaced' >&2; exit 1; }",
+            "mv -f \"$tmp\" \(Shell.quote(slashed + file))",
         ].joined(separator: "; ")
-        let cd = "cd \(Shell.quoteIfNeeded(directory)) && \(compose.command) -f \(Shell.quoteIfNeeded(file))"
         let sudo = compose.become ? " (sudo)" : ""
-        steps = [
+        func step(_ command: String, display: String, input: [UInt8] = []) -> HostFleet.Step {
             HostFleet.Step(
-                command: upload,
-                display: "upload \(target)\(sudo) with image \(compose.image(version: version)) (\(text.count) bytes, "
-                    + "written to a temporary file, checked, renamed)",
-                input: text, become: compose.become, connection: .ssh),
-            HostFleet.Step(
-                command: "\(cd) pull \(Shell.quoteIfNeeded(compose.service))", display: "", become: compose.become,
-                connection: .ssh),
-            HostFleet.Step(
-                command: "\(cd) up -d --no-deps \(Shell.quoteIfNeeded(compose.service))", display: "", become: compose.become,
-                connection: .ssh),
-        ].map { step in
-            var step = step
-            if step.display.isEmpty { step.display = "on \(host.address)\(sudo): \(step.command)" } else {
-                step.display = "on \(host.address): " + step.display
-            }
-            return step
+                command: command, display: "on \(host.address)\(sudo): \(display)", input: input, become: compose.become,
+                connection: .ssh)
         }
+        let cd = "cd \(Shell.quoteIfNeeded(directory)) && \(compose.command) -f \(Shell.quoteIfNeeded(file))"
+        let pull = "\(cd) pull \(Shell.quoteIfNeeded(compose.service))"
+        let up = "\(cd) up -d --no-deps \(Shell.quoteIfNeeded(compose.service))"
+        steps = [
+            step(
+                upload,
+                display: "upload \(slashed + file) with image \(compose.image(version: version)) (\(text.count) bytes, "
+                    + "written to a temporary file, checked, renamed)",
+                input: text),
+            step(pull, display: pull),
+            step(up, display: up),
+        ]
     }
 }
 

@@ -101,8 +101,10 @@ extension SSHSession {
                 while true {
                     let count = libssh2_channel_read_ex(shell, 0, &buffer, buffer.count)
                     if count > 0 {
+                        // Only the new bytes, and the marker's length before them, can hold a new match.
+                        let from = max(0, streams.out.count - end.count)
                         buffer.withUnsafeBytes { streams.append(Array($0.prefix(count)), stderr: false) }
-                        if let found = Self.find(end, in: streams.out),
+                        if let found = Self.find(end, in: streams.out, from: from),
                             let newline = streams.out[(found + end.count)...].firstIndex(of: 0x0A)
                         {
                             let status = Int32(String(decoding: streams.out[(found + end.count)..<newline], as: UTF8.self)) ?? -1
@@ -122,9 +124,9 @@ extension SSHSession {
         }
     }
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        guard haystack.count >= needle.count, from <= haystack.count - needle.count else { return nil }
+        for start in from...(haystack.count - needle.count) where haystack[start] == needle[0] {
             if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
         }
         return nil
