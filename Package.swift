@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
     ],
     targets: [
         .target(
@@ -46,10 +47,18 @@ let package = Package(
             dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2"],
             swiftSettings: strict
         ),
+        .target(
+            name: "AzureSimulator",
+            dependencies: [
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "DeployerCLI",
             dependencies: [
-                "Deployer", "Manifests", "Providers", "HAProxy",
+                "Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -90,8 +99,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "AzureSimulatorTests",
+            dependencies: ["AzureSimulator"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator"],
             swiftSettings: strict
         ),
     ]
