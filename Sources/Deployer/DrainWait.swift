@@ -9,18 +9,28 @@ struct DrainWait: Sendable {
 
     /// Returns the pools that still had sessions when the timeout passed, with their counts; empty when
     /// the target drained in time.
-    func run(_ target: TargetID, pools: [PoolID]) async throws -> [(pool: PoolID, sessions: Int)] {
+    /// `sessions` is nil for a pool that cannot count them but still holds connections (connection
+    /// draining with a fixed timeout).
+    func run(_ target: TargetID, pools: [PoolID]) async throws -> [(pool: PoolID, sessions: Int?)] {
         let began = ctx.clock.now()
         while true {
             let members = try await ctx.traffic.members(of: target)
-            let open = pools.compactMap { pool -> (pool: PoolID, sessions: Int)? in
-                guard let sessions = members[pool]?.sessions, sessions > 0 else { return nil }
-                return (pool, sessions)
+            let now = ctx.clock.now()
+            let open = pools.compactMap { pool -> (pool: PoolID, sessions: Int?)? in
+                if let sessions = members[pool]?.sessions, sessions > 0 { return (pool, sessions) }
+                if let ends = members[pool]?.drainEnds, ends > now { return (pool, nil) }
+                return nil
             }
             let elapsed = Duration.seconds(ctx.clock.now().timeIntervalSince(began))
             if open.isEmpty || elapsed >= timeout { return open }
-            let detail = open.map { "\($0.sessions) session\($0.sessions == 1 ? "" : "s") on \($0.pool)" }
-                .joined(separator: ", ")
+            let detail = open.map { entry in
+                guard let sessions = entry.sessions else {
+                    let left = members[entry.pool]?.drainEnds.map { max(0, Int($0.timeIntervalSince(now).rounded(.up))) } ?? 0
+                    return "connection draining on \(entry.pool), \(left) s left"
+                }
+                return "\(sessions) session\(sessions == 1 ? "" : "s") on \(entry.pool)"
+            }
+            .joined(separator: ", ")
             ctx.events.emit(
                 .waiting(
                     target: target, step: .waitDrained,
@@ -30,8 +40,11 @@ struct DrainWait: Sendable {
         }
     }
 
-    /// "3 on lb-1, 1 on lb-2".
-    static func describe(_ open: [(pool: PoolID, sessions: Int)]) -> String {
-        open.map { "\($0.sessions) on \($0.pool)" }.joined(separator: ", ")
+    /// "3 session(s) on lb-1, connections still draining on appgw/pool".
+    static func describe(_ open: [(pool: PoolID, sessions: Int?)]) -> String {
+        open.map { entry in
+            entry.sessions.map { "\($0) session(s) on \(entry.pool)" } ?? "connections still draining on \(entry.pool)"
+        }
+        .joined(separator: ", ")
     }
 }

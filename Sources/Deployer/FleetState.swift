@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A target as its provider sees it at one moment.
 public struct TargetSnapshot: Sendable, Equatable, Codable {
     public var id: TargetID
@@ -49,11 +51,15 @@ public struct PoolMember: Sendable, Equatable, Codable {
     public var sessions: Int?
     /// The load balancer's own health check, when it has one.
     public var checkUp: Bool?
+    /// When the load balancer stops holding a removed target's open connections, for one that cannot
+    /// count them (an Application Gateway keeps them for its connection-draining timeout).
+    public var drainEnds: Date?
 
-    public init(state: MemberState, sessions: Int?, checkUp: Bool? = nil) {
+    public init(state: MemberState, sessions: Int?, checkUp: Bool? = nil, drainEnds: Date? = nil) {
         self.state = state
         self.sessions = sessions
         self.checkUp = checkUp
+        self.drainEnds = drainEnds
     }
 }
 

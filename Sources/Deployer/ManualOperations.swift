@@ -46,14 +46,14 @@ public struct ManualOperations: Sendable {
             switch strategy.onDrainTimeout {
             case .fail:
                 throw DeployerError(
-                    "\(target) still has \(left) session(s) after \(strategy.drainTimeout.manifestText); "
+                    "\(target) still has \(left) after \(strategy.drainTimeout.manifestText); "
                         + "it takes no new traffic (DRAIN) but was not taken out",
                     hint: "Run the drain again to keep waiting, or `deployer restore` to put it back.")
             case .proceed:
-                warnings.append("drain timed out with \(left) session(s) open")
+                warnings.append("drain timed out with \(left)")
             case .shutdownSessions:
                 for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
-                warnings.append("drain timed out; cut \(left) session(s)")
+                warnings.append("drain timed out; cut \(left)")
             }
         }
         for pool in serving { try await ctx.traffic.setState(.maint, of: target, in: pool) }

@@ -192,14 +192,14 @@ struct TargetRunner: Sendable {
                     do { try await setState(.ready, of: target, in: pool) } catch { restored = false }
                 }
                 throw StepFailure(
-                    message: "still \(left) session(s) after the drain timeout (\(timeout.manifestText)); "
+                    message: "still \(left) after the drain timeout (\(timeout.manifestText)); "
                         + (restored ? "put back untouched" : "could not put it back in every pool"),
                     restored: restored)
             case .proceed:
-                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left) session(s) open; updating anyway (on-drain-timeout: proceed)")))
+                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out with \(left); updating anyway (on-drain-timeout: proceed)")))
             case .shutdownSessions:
                 for (pool, _) in open { try await ctx.traffic.shutdownSessions(of: target, in: pool) }
-                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out; cut \(left) session(s) (on-drain-timeout: shutdown-sessions)")))
+                ctx.events.emit(.notice(Notice(.warning, "\(target): drain timed out; cut \(left) (on-drain-timeout: shutdown-sessions)")))
             }
         }
         for pool in pools { try await setState(.maint, of: target, in: pool) }

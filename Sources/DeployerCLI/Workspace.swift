@@ -83,12 +83,17 @@ struct Workspace {
             } catch let error as InventoryHostsProvider.SetupError {
                 throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
             }
-        case .vmss:
-            throw CommandFailure(
-                "error: \(environment.name) is an Azure VM Scale Set; this version of deployer can validate it "
-                    + "(`deployer validate \(environment.file)`) but not reach Azure yet. Only simulated "
-                    + "environments can be planned and deployed.",
-                code: .failed)
+        case .vmss(let spec):
+            do {
+                let settings = try AzureSettings.fromEnvironment(ProcessInfo.processInfo.environment)
+                return try AzureProvider.context(
+                    environment, scaleSet: spec, settings: settings, events: events, control: control,
+                    trace: ARMRequestLog(path: stateDir + "/arm-requests.log").append)
+            } catch let error as AzureAuthError {
+                throw CommandFailure("error: \(error.message)", code: .badInput)
+            } catch let error as AzureProvider.SetupError {
+                throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
+            }
         }
     }
 

@@ -139,12 +139,28 @@ public struct VMSSSpec: Sendable, Equatable {
     public var subscription: String?
     public var resourceGroup: String
     public var name: String
+    /// What an instance that reports no health signal counts as; nil: unhealthy when the scale set
+    /// declares a health extension (the signal should be there), healthy otherwise.
+    public var missingHealth: MissingHealthPolicy?
+    /// How long one Azure operation (an extension update, an instance upgrade, a gateway write) may run.
+    public var operationTimeout: Duration
 
-    public init(subscription: String?, resourceGroup: String, name: String) {
+    public init(
+        subscription: String?, resourceGroup: String, name: String, missingHealth: MissingHealthPolicy? = nil,
+        operationTimeout: Duration = .seconds(30 * 60)
+    ) {
         self.subscription = subscription
         self.resourceGroup = resourceGroup
         self.name = name
+        self.missingHealth = missingHealth
+        self.operationTimeout = operationTimeout
     }
+}
+
+/// What a scale-set instance without a health signal (`vmHealth` absent) counts as.
+public enum MissingHealthPolicy: String, Sendable, Equatable, CaseIterable {
+    case fail
+    case healthy
 }
 
 /// A load balancer pool the targets are members of; a deploy takes each target out of every one.

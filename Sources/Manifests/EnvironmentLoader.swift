@@ -164,15 +164,20 @@ struct EnvironmentBuilder {
 
     mutating func readVMSS(_ node: YAMLNode, _ path: String) -> VMSSSpec? {
         guard let pairs = reader.mapping(node, path) else { return nil }
-        reader.checkKeys(pairs, allowed: ["subscription", "resource-group", "name"], in: path)
+        reader.checkKeys(pairs, allowed: ["subscription", "resource-group", "name", "missing-health", "operation-timeout"], in: path)
         let subscription = pairs.last { $0.key == "subscription" }.flatMap { reader.string($0.value, "\(path).subscription") }
         let group = reader.required("resource-group", in: pairs, at: node.location, path: path)
             .flatMap { reader.string($0, "\(path).resource-group") }
         let name = reader.required("name", in: pairs, at: node.location, path: path).flatMap { reader.string($0, "\(path).name") }
         // Instances are discovered at run time; templates can only use what every instance has.
         targetScopes = [TemplateScope(host: "", vars: ["inventory_hostname": "", "address": ""])]
+        let missing = pairs.last { $0.key == "missing-health" }
+            .flatMap { reader.choice($0.value, "\(path).missing-health", as: MissingHealthPolicy.self) }
+        let timeout = pairs.last { $0.key == "operation-timeout" }.flatMap { reader.duration($0.value, "\(path).operation-timeout") }
         guard let group, let name else { return nil }
-        return VMSSSpec(subscription: subscription, resourceGroup: group, name: name)
+        return VMSSSpec(
+            subscription: subscription, resourceGroup: group, name: name, missingHealth: missing,
+            operationTimeout: timeout ?? .seconds(30 * 60))
     }
 
     mutating func readHostTargets(_ node: YAMLNode, pairs: [YAMLPair], at location: SourceLocation) -> HostTargets? {
