@@ -1,0 +1,120 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+import Synchronization
+
+/// Puts an `ARMSimulator` on a TCP port of 127.0.0.1 (never another interface). HTTP/1.1 with
+/// keep-alive, request bodies and concurrent connections; TLS, when a client needs it, comes from
+/// a terminator in front that sets `X-Forwarded-Proto: https`.
+public final class ARMSimulatorServer: Sendable {
+    /// The simulator answering requests.
+    public let simulator: ARMSimulator
+    /// The port actually listened on (the ephemeral one picked when started with port 0).
+    public let port: UInt16
+    private let server: HTTPServer
+    private let task: Task<Void, Never>
+
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(simulator: ARMSimulator, port: UInt16, server: HTTPServer, task: Task<Void, Never>) {
+        self.simulator = simulator
+        self.port = port
+        self.server = server
+        self.task = task
+    }
+
+    /// Starts listening on 127.0.0.1:`port` (0 = an ephemeral port) and returns once it accepts
+    /// connections. `verbose` logs one line per request to stderr (no headers, no bodies).
+    public static func start(_ simulator: ARMSimulator, port: UInt16 = 0, verbose: Bool = false) async throws -> ARMSimulatorServer {
+        let address: sockaddr_in
+        do {
+            address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
+        } catch {
+            throw SimulatorError("cannot make the address 127.0.0.1:\(port): \(error)")
+        }
+        let handler = Handler(simulator: simulator, verbose: verbose, fallbackHost: "127.0.0.1:\(port)")
+        // Generous handler timeout: `delay` faults may hold an answer for minutes on purpose.
+        let server = HTTPServer(address: address, timeout: 3600, logger: .disabled, handler: handler)
+        let failure = Mutex<String?>(nil)
+        let task = Task {
+            do {
+                try await server.run()
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+        }
+        // Bounded wait: 10 s for the socket to listen, or the reason it could not.
+        for _ in 0..<200 {
+            if await server.isListening, let listening = await server.listeningAddress, case .ip4(_, let actual) = listening {
+                handler.fallbackHost.withLock { $0 = "127.0.0.1:\(actual)" }
+                return ARMSimulatorServer(simulator: simulator, port: actual, server: server, task: task)
+            }
+            if let reason = failure.withLock({ $0 }) {
+                throw SimulatorError("cannot listen on 127.0.0.1:\(port): \(reason) (is the port already in use?)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        throw SimulatorError("the simulator did not start listening on 127.0.0.1:\(port) within 10 seconds")
+    }
+
+    /// Stops listening and closes open connections (waits at most about a second for them).
+    public func stop() async {
+        await server.stop(timeout: 1)
+        task.cancel()
+    }
+
+    /// Turns FlyingFox requests into `SimulatedRequest`s and back.
+    private final class Handler: HTTPHandler {
+        let simulator: ARMSimulator
+        let verbose: Bool
+        /// Host used for absolute URLs when a request has no Host header (HTTP/1.0).
+        let fallbackHost: Mutex<String>
+
+        init(simulator: ARMSimulator, verbose: Bool, fallbackHost: String) {
+            self.simulator = simulator
+            self.verbose = verbose
+            self.fallbackHost = Mutex(fallbackHost)
+        }
+
+        func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+            var headers: [String: String] = [:]
+            for (name, value) in request.headers {
+                headers[name.rawValue] = headers[name.rawValue].map { $0 + ", " + value } ?? value
+            }
+            let simulated = SimulatedRequest(
+                method: request.method.rawValue, path: request.target.path(), query: request.target.query(), headers: headers,
+                body: try await request.bodyData, fallbackHost: fallbackHost.withLock { $0 })
+            let answer = await simulator.handle(simulated)
+            if verbose {
+                let line = "\(simulated.method) \(simulated.path)\(simulated.query.isEmpty ? "" : "?" + simulated.query) → \(answer.dropConnection ? "connection dropped" : String(answer.status))\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+            if answer.dropConnection { return HTTPResponse(webSocket: DropConnection()) }
+            var responseHeaders = HTTPHeaders()
+            for (name, value) in answer.headers { responseHeaders[HTTPHeader(name)] = value }
+            return HTTPResponse(
+                statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders,
+                body: answer.body)
+        }
+
+        static func phrase(_ status: Int) -> String {
+            [
+                200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+                404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
+                429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
+            ][status] ?? "Status \(status)"
+        }
+    }
+
+    /// FlyingFox writes nothing before asking a WebSocket handler for its frames, and closes the
+    /// connection when that throws: the way to hang up without answering (fault `reset`).
+    private struct DropConnection: WSHandler {
+        struct Hangup: Error {}
+
+        func makeFrames(for client: AsyncThrowingStream<WSFrame, any Error>) async throws -> AsyncStream<WSFrame> {
+            throw Hangup()
+        }
+    }
+}
