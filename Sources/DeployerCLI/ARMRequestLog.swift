@@ -10,7 +10,7 @@ final class ARMRequestLog: Sendable {
     init(path: String) {
         try? FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let file = FileHandle(forWritingAtPath: path)
         _ = try? file?.seekToEnd()
         handle = Mutex(file)

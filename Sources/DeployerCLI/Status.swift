@@ -75,6 +75,8 @@ struct Status: AsyncParsableCommand {
         var target: String
         var state: String
         var version: String?
+        /// Scale sets: whether the instance runs the scale set's latest model.
+        var modelApplied: Bool?
         var health: String
         var pools: [String: PoolMember]
         var deploying: Bool
@@ -82,6 +84,7 @@ struct Status: AsyncParsableCommand {
         init(target: TargetSnapshot, state fleet: FleetState, inFlight: JournalReplay.InFlightTarget?) {
             self.target = target.id.rawValue
             version = target.version
+            modelApplied = target.modelApplied
             health = target.health.rawValue
             let members = fleet.members[target.id] ?? [:]
             pools = Dictionary(uniqueKeysWithValues: members.map { ($0.key.rawValue, $0.value) })
@@ -102,13 +105,18 @@ struct Status: AsyncParsableCommand {
 
     private func text(_ workspace: Workspace, rows: [Row], pools: [PoolID], lock: LockInfo?, unfinished: JournalReplay?) -> String {
         var lines: [String] = ["\(workspace.environment.name): \(rows.count) target(s)"]
-        var table = [["target", "state", "version"] + pools.map(\.rawValue)]
+        let models = rows.contains { $0.modelApplied != nil }
+        var table = [["target", "state", "version"] + (models ? ["model"] : []) + ["health"] + pools.map(\.rawValue)]
+        let now = Date()
         for row in rows {
             var cells = [row.target, row.state + (row.deploying ? "*" : ""), row.version ?? "?"]
+            if models { cells.append(row.modelApplied.map { $0 ? "latest" : "older" } ?? "?") }
+            cells.append(row.health)
             for pool in pools {
                 let member = row.pools[pool.rawValue]
                 var cell = member?.state.rawValue ?? "absent"
                 if let sessions = member?.sessions, sessions > 0 { cell += " (\(sessions) sess)" }
+                if let ends = member?.drainEnds, ends > now { cell += " (connections held \(Int(ends.timeIntervalSince(now).rounded(.up))) s more)" }
                 cells.append(cell)
             }
             table.append(cells)

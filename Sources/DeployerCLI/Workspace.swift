@@ -88,7 +88,9 @@ struct Workspace {
                 let settings = try AzureSettings.fromEnvironment(ProcessInfo.processInfo.environment)
                 return try AzureProvider.context(
                     environment, scaleSet: spec, settings: settings, events: events, control: control,
-                    trace: ARMRequestLog(path: stateDir + "/arm-requests.log").append)
+                    trace: ARMRequestLog(path: stateDir + "/arm-requests.log").append,
+                    // ARM on this machine (the simulator) answers in milliseconds; Azure is polled gently.
+                    pollInterval: AzureSettings.isLoopback(settings.endpoint.host ?? "") ? .milliseconds(250) : .seconds(2))
             } catch let error as AzureAuthError {
                 throw CommandFailure("error: \(error.message)", code: .badInput)
             } catch let error as AzureProvider.SetupError {

@@ -52,7 +52,7 @@ let vmss = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtu
 
 func client(_ server: ScriptedARM, token: any AzureTokenSource = FixedToken(value: "t0k3n")) -> ARMClient {
     ARMClient(
-        endpoint: URL(string: base)!, tokens: TokenCache(token), transport: server, sleep: { _ in })
+        endpoint: URL(string: base)!, tokens: TokenCache(token), transport: server, clock: VirtualClock())
 }
 
 @Suite struct ARMLongRunningTests {

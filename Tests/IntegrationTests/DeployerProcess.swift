@@ -36,6 +36,22 @@ struct DeployerProcess {
         return Result(status: status, stdout: process.stdout(), stderr: process.stderr())
     }
 
+    /// Runs deployer like `run`, waiting on a thread of its own: the waiting never holds one of the
+    /// few cooperative threads that in-process servers (the ARM simulator) and other tests need.
+    static func runDetached(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], timeout: Double = 120
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    continuation.resume(returning: try run(arguments, in: directory, environment: environment, timeout: timeout))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
     final class Running {
         let process: Process
         let out: URL

@@ -1,3 +1,4 @@
+public import Deployer
 public import Foundation
 import Manifests
 import Synchronization
@@ -61,21 +62,23 @@ public struct ARMClient: Sendable {
     public let transport: any HTTPTransport
     public let policy: ARMPolicy
     let trace: @Sendable (ARMTraceEntry) -> Void
-    let sleep: @Sendable (Duration) async throws -> Void
+    /// Waits between polls and retries, and the deadlines of long-running operations.
+    let clock: any DeployClock
     private let counter = Counter()
 
     public init(
         endpoint: URL, tokens: TokenCache, transport: any HTTPTransport, policy: ARMPolicy = ARMPolicy(),
-        trace: @escaping @Sendable (ARMTraceEntry) -> Void = { _ in },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        trace: @escaping @Sendable (ARMTraceEntry) -> Void = { _ in }, clock: any DeployClock = SystemClock()
     ) {
         self.endpoint = endpoint
         self.tokens = tokens
         self.transport = transport
         self.policy = policy
         self.trace = trace
-        self.sleep = sleep
+        self.clock = clock
     }
+
+    func sleep(_ duration: Duration) async throws { try await clock.sleep(for: duration) }
 
     /// HTTP requests sent so far (retries and polls included).
     public var requestCount: Int { counter.value }
@@ -167,17 +170,18 @@ public struct ARMClient: Sendable {
         retry: RetryRule, deadline: Duration? = nil
     ) async throws -> JSONValue? {
         let initial = try await call(method, path, body: body, ifMatch: ifMatch, apiVersion: apiVersion, retry: retry)
-        let limit = ContinuousClock.now + (deadline ?? policy.operationDeadline)
+        let allowed = deadline ?? policy.operationDeadline
+        let limit = clock.now().addingTimeInterval(allowed.seconds)
         let operation = "\(method) \(Self.shortPath(path))"
         var last = initial
         if let async = initial.headers["azure-asyncoperation"], let url = URL(string: async) {
-            last = try await pollStatus(url, first: initial, until: limit, operation: operation)
+            last = try await pollStatus(url, first: initial, until: limit, allowed: allowed, operation: operation)
         } else if let location = initial.headers["location"], let url = URL(string: location), initial.status == 202 {
-            return try await pollLocation(url, first: initial, until: limit, operation: operation)
+            return try await pollLocation(url, first: initial, until: limit, allowed: allowed, operation: operation)
         } else if ["PUT", "PATCH"].contains(method), let state = initial.body?.at("properties.provisioningState").string,
             !Self.isTerminal(state)
         {
-            return try await pollResource(path, apiVersion: apiVersion, first: initial, until: limit, operation: operation)
+            return try await pollResource(path, apiVersion: apiVersion, first: initial, until: limit, allowed: allowed, operation: operation)
         } else {
             return initial.body
         }
@@ -190,10 +194,10 @@ public struct ARMClient: Sendable {
         return last.body
     }
 
-    private func pollStatus(_ url: URL, first: ARMResponse, until limit: ContinuousClock.Instant, operation: String) async throws -> ARMResponse {
+    private func pollStatus(_ url: URL, first: ARMResponse, until limit: Date, allowed: Duration, operation: String) async throws -> ARMResponse {
         var previous = first
         while true {
-            try await waitBeforePoll(previous, until: limit, operation: operation, url: url)
+            try await waitBeforePoll(previous, until: limit, allowed: allowed, operation: operation, url: url)
             let response = try await send("GET", url: url, display: Self.displayPath(url), retry: .idempotent)
             let status = response.body?["status"].string ?? "InProgress"
             if status.caseInsensitiveCompare("Succeeded") == .orderedSame { return response }
@@ -210,10 +214,10 @@ public struct ARMClient: Sendable {
         }
     }
 
-    private func pollLocation(_ url: URL, first: ARMResponse, until limit: ContinuousClock.Instant, operation: String) async throws -> JSONValue? {
+    private func pollLocation(_ url: URL, first: ARMResponse, until limit: Date, allowed: Duration, operation: String) async throws -> JSONValue? {
         var previous = first
         while true {
-            try await waitBeforePoll(previous, until: limit, operation: operation, url: url)
+            try await waitBeforePoll(previous, until: limit, allowed: allowed, operation: operation, url: url)
             let response = try await send("GET", url: url, display: Self.displayPath(url), retry: .idempotent)
             if response.status != 202 { return response.body }
             previous = response
@@ -221,11 +225,11 @@ public struct ARMClient: Sendable {
     }
 
     private func pollResource(
-        _ path: String, apiVersion: String, first: ARMResponse, until limit: ContinuousClock.Instant, operation: String
+        _ path: String, apiVersion: String, first: ARMResponse, until limit: Date, allowed: Duration, operation: String
     ) async throws -> JSONValue? {
         var previous = first
         while true {
-            try await waitBeforePoll(previous, until: limit, operation: operation, url: nil)
+            try await waitBeforePoll(previous, until: limit, allowed: allowed, operation: operation, url: nil)
             let response = try await call("GET", path, apiVersion: apiVersion, retry: .idempotent)
             let state = response.body?.at("properties.provisioningState").string ?? "Succeeded"
             if state.caseInsensitiveCompare("Succeeded") == .orderedSame { return response.body }
@@ -236,14 +240,17 @@ public struct ARMClient: Sendable {
         }
     }
 
-    private func waitBeforePoll(_ previous: ARMResponse, until limit: ContinuousClock.Instant, operation: String, url: URL?) async throws {
-        let wait = Self.retryAfter(previous.headers) ?? policy.defaultPollInterval
-        if ContinuousClock.now + wait > limit {
+    private func waitBeforePoll(_ previous: ARMResponse, until limit: Date, allowed: Duration, operation: String, url: URL?) async throws {
+        let wanted = Self.retryAfter(previous.headers) ?? policy.defaultPollInterval
+        let remaining = limit.timeIntervalSince(clock.now())
+        // The last poll comes at the deadline, not after it: never wait past it, never give up before it.
+        let wait = min(wanted, .milliseconds(Int64(max(0, remaining) * 1000)))
+        if remaining <= 0 {
             throw ARMError(
                 operation: operation, status: nil, code: "OperationTimedOut",
-                message: "still running when deployer's deadline (\(Int(policy.operationDeadline.seconds)) s) passed; "
+                message: "still running when deployer's deadline (\(Int(allowed.seconds)) s) passed; "
                     + "check the operation in Azure before running it again",
-                operationID: url.map { $0.deletingLastPathComponent().lastPathComponent == "operations" ? $0.lastPathComponent : $0.lastPathComponent })
+                operationID: url?.lastPathComponent)
         }
         // A zero Retry-After still gets a short pause, so a server that always says 0 cannot spin us.
         try await sleep(max(wait, .milliseconds(20)))

@@ -28,6 +28,7 @@ public enum AzureProvider {
         let tokens = TokenCache(settings.tokenSource(transport: transport))
         var policy = ARMPolicy()
         policy.operationDeadline = spec.operationTimeout
+        policy.defaultPollInterval = pollInterval
         let arm = ARMClient(endpoint: settings.endpoint, tokens: tokens, transport: transport, policy: policy, trace: trace)
         let client = ScaleSetClient(arm: arm, subscription: subscription, resourceGroup: spec.resourceGroup, name: spec.name)
         let directory = ScaleSetDirectory(client: client)

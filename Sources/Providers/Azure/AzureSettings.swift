@@ -70,7 +70,8 @@ public struct AzureSettings: Sendable {
             "\(variable) is \(text): tokens are only sent over https (plain http only to 127.0.0.1, localhost or ::1)")
     }
 
-    static func isLoopback(_ host: String) -> Bool {
+    /// 127.0.0.0/8, localhost or ::1.
+    public static func isLoopback(_ host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }

@@ -1,6 +1,0 @@
-import AzureSimulator
-import Testing
-
-@Suite struct SimulatorInfoTests {
-    @Test func hasAName() { #expect(SimulatorInfo.name == "deployer-arm-simulator") }
-}

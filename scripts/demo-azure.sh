@@ -1,0 +1,40 @@
+#!/bin/sh
+# Rolls the platform's scale sets on the ARM simulator: starts `deployer simulate azure` on 127.0.0.1
+# with scenarios/azure-platform.yml, points deployer at it (the same variables as for real Azure, plus
+# DEPLOYER_ARM_ENDPOINT), then plans, deploys and inspects prod-vmss (Application Gateway drain), drains
+# and restores one instance, and rolls test-vmss and consumers-vmss. Stops the simulator at the end.
+set -eu
+BIN=${BIN:-.build/release/deployer}
+STATE=${DEMO_STATE:-.demo-state}/azure
+VERSION=${VERSION:-v6.21.18}
+rm -rf "$STATE"
+mkdir -p "$STATE"
+"$BIN" simulate azure --port 0 --port-file "$STATE/port" --scenario scenarios/azure-platform.yml >"$STATE/simulator.log" 2>&1 &
+SIM=$!
+trap 'kill $SIM 2>/dev/null || true' EXIT INT TERM
+i=0
+while [ ! -s "$STATE/port" ]; do
+  i=$((i + 1))
+  if [ $i -gt 100 ] || ! kill -0 $SIM 2>/dev/null; then echo "the ARM simulator did not start:" >&2; cat "$STATE/simulator.log" >&2; exit 1; fi
+  sleep 0.1
+done
+PORT=$(cat "$STATE/port")
+export DEPLOYER_ARM_ENDPOINT="http://127.0.0.1:$PORT"
+export AZURE_AUTHORITY_HOST="http://127.0.0.1:$PORT"
+export AZURE_TENANT_ID=00000000-0000-0000-0000-0000000000aa
+export AZURE_CLIENT_ID=deployer-ci
+export AZURE_CLIENT_SECRET=sim-secret
+export AZURE_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000001
+export DEPLOYER_STATE_DIR="$STATE"
+echo "ARM simulator on $DEPLOYER_ARM_ENDPOINT"
+set -x
+"$BIN" status prod-vmss
+"$BIN" plan prod-vmss --version "$VERSION"
+"$BIN" deploy prod-vmss --version "$VERSION" --yes
+"$BIN" status prod-vmss
+"$BIN" drain prod-vmss vmss-backend-prod_2
+"$BIN" status prod-vmss
+"$BIN" restore prod-vmss vmss-backend-prod_2
+"$BIN" deploy test-vmss --version "$VERSION" --yes
+"$BIN" deploy consumers-vmss --version "$VERSION" --yes --output json >"$STATE/consumers.json"
+"$BIN" status consumers-vmss
