@@ -20,7 +20,7 @@ struct Lock: AsyncParsableCommand {
         func run() async throws {
             let workspace = try Workspace.load(target)
             let holder = Identity.current(deployID: nil, command: "lock", message: message, manual: true)
-            if let other = try await FileDeployLock(path: workspace.lockPath).acquire(holder) {
+            if let other = try await workspace.lock().acquire(holder) {
                 throw LockHeld(holder: other)
             }
             Session.audit(workspace, command: "lock acquire: \(message)", outcome: "done")
@@ -36,7 +36,7 @@ struct Lock: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try Workspace.load(target)
-            let lock = FileDeployLock(path: workspace.lockPath)
+            let lock = try workspace.lock()
             guard let holder = try await lock.current() else {
                 Console.out("\(workspace.environment.name) is not locked.")
                 return
@@ -47,7 +47,8 @@ struct Lock: AsyncParsableCommand {
                         + "Use `deployer resume` or `deployer abort`, or --force if you know it is dead.",
                     code: .locked)
             }
-            try lock.breakLock()
+            // Released only if `holder` still holds it: a deploy that took it meanwhile keeps it.
+            try await lock.release(holder)
             Session.audit(workspace, command: "lock release", outcome: "done")
             Console.out("\(workspace.environment.name) is unlocked.")
         }
@@ -59,7 +60,7 @@ struct Lock: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try Workspace.load(target)
-            if let holder = try await FileDeployLock(path: workspace.lockPath).current() {
+            if let holder = try await workspace.lock().current() {
                 Console.out(LockHeld(holder: holder).description)
             } else {
                 Console.out("\(workspace.environment.name) is not locked.")

@@ -63,6 +63,13 @@ struct Workspace {
             "error: no environment \"\(argument)\": not a file, and not in \(directory)/.\(list)", code: .badInput)
     }
 
+    /// The environment's deploy lock: tags on the scale set for Azure (seen from every machine), a file
+    /// in the state directory otherwise.
+    func lock() throws -> any DeployLock {
+        if case .vmss = environment.targets { return try context(events: DiscardingEventSink()).lock }
+        return FileDeployLock(path: lockPath)
+    }
+
     /// Wires the environment's providers into a deploy context.
     /// - Parameter version: the version being deployed, for `{{ version }}` in health URLs.
     func context(events: any EventSink, control: DeployControl = DeployControl(), version: String? = nil) throws -> DeployContext {

@@ -68,15 +68,6 @@ public struct FileDeployLock: DeployLock {
         }
     }
 
-    /// Removes the lock whoever holds it (`deployer lock release --force`).
-    public func breakLock() throws {
-        try locked {
-            guard unlink(path) == 0 || errno == ENOENT else {
-                throw DeployerError("cannot remove the lock \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
     private func locked<T>(_ body: () throws -> T) throws -> T {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
