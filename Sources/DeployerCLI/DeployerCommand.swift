@@ -30,6 +30,7 @@ struct DeployerCommand: AsyncParsableCommand {
         subcommands: [
             Plan.self, Deploy.self, Status.self, Drain.self, Restore.self, Resume.self, Abort.self,
             Validate.self, Lock.self,
+            Simulate.self,
         ]
     )
 

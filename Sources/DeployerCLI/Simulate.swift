@@ -1,0 +1,145 @@
+import ArgumentParser
+import AzureSimulator
+import Foundation
+
+/// `deployer simulate …`: local stand-ins for the cloud APIs deployer drives, for tests and demos.
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a local stand-in for a cloud API (for tests, demos and trying deployer out).",
+        subcommands: [Azure.self])
+
+    struct Azure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a simulated Azure Resource Manager on 127.0.0.1 until Ctrl-C.",
+            discussion: """
+                What it serves (HTTP on 127.0.0.1 only, never another interface):
+                  ARM: virtual machine scale sets (GET/PUT/PATCH, extensions, instances with \
+                $filter/$expand and paging, instance views, manualupgrade, rollingUpgrades/latest, \
+                NICs), application gateways (GET, PUT with If-Match and weak etags), compute and \
+                network operation status, GET /subscriptions, GET /metadata/endpoints. Every ARM path \
+                needs a bearer token; any api-version of the form YYYY-MM-DD[-preview] is accepted.
+                  Identity: POST /{tenant}/oauth2/v2.0/token (client credentials from the scenario), \
+                GET /{tenant}/v2.0/.well-known/openid-configuration, and IMDS \
+                GET /metadata/identity/oauth2/token (header Metadata: true).
+                Long-running operations answer with absolute Azure-AsyncOperation/Location URLs built \
+                from the Host the client used (and X-Forwarded-Proto, so a TLS terminator in front works: \
+                the Azure SDK and az only send tokens over https).
+
+                Scenario file (YAML, every key optional; without --scenario a built-in demo is served: \
+                rg-backend-prod/vmss-backend-prod with 4 instances behind appgw-backend-prod/backend-pool-prod):
+                  subscription, tenant, location, page-size (default 100)
+                  credentials: [{client-id, client-secret}]      (default deployer-ci / sim-secret)
+                  timing: {mode: real|virtual, polls, retry-after, extension-update, manual-upgrade,
+                           gateway-update, health-settle, token-lifetime}   (durations like 500ms, 2s, 1m)
+                  scale-sets: [{resource-group, name, capacity, upgrade-mode: Manual|Automatic|Rolling,
+                                orchestration: Uniform|Flexible, subnet, health-extension,
+                                gateway-pool-by-nic: GATEWAY/POOL, rolling-upgrade, tags,
+                                extension: {name, type, publisher, version, force-update-tag, command}}]
+                  gateways: [{resource-group, name, drain-timeout, concurrent-put: supersede|busy,
+                              pools: [{name, from-scale-set, addresses}]}]
+                  faults: [FAULT]                                 (armed from the start)
+                A FAULT is {method?, path: <case-insensitive path substring>, kind, count: 1, retry-after?,
+                seconds?, health?: unhealthy|unknown|absent, polls?, unwrapped?, status?}; kinds: throttle,
+                subscription-throttle, busy, superseded, conflict, etag-mismatch, lost-update, lro-failed,
+                preempted, unhealthy, stuck, reset, server-error, unavailable, delay, wrong-api-version,
+                vanished, unauthorized, imds-error, ratelimit-headroom.
+
+                Control API (same port, no auth):
+                  GET /_simulator/state                      scale sets, instances, gateways, pools, operations
+                  GET /_simulator/requests                   every request answered (DELETE to clear)
+                  POST /_simulator/faults  {FAULT as JSON}    arm a fault now (GET lists, DELETE disarms all)
+
+                Example:
+                  deployer simulate azure --port 8480 &
+                  curl -s localhost:8480/_simulator/state
+                  curl -s -X POST localhost:8480/_simulator/faults -d '{"path":"manualupgrade","kind":"lro-failed"}'
+                """)
+
+        @Option(help: ArgumentHelp("TCP port on 127.0.0.1 (0 picks a free one).", valueName: "port"))
+        var port: UInt16 = 0
+
+        @Option(help: ArgumentHelp("Scenario YAML file (default: the built-in demo).", valueName: "file"))
+        var scenario: String?
+
+        @Option(help: ArgumentHelp("Write the port number to this file once listening (for scripts).", valueName: "path"))
+        var portFile: String?
+
+        @Flag(help: "Log one line per request to stderr (method, path, status; never headers or bodies).")
+        var verbose = false
+
+        func run() async throws {
+            let loaded: SimulatorScenario
+            if let scenario {
+                do {
+                    loaded = try SimulatorScenario.load(path: scenario)
+                } catch let error as SimulatorError {
+                    throw CommandFailure(
+                        "\(error)\nFix the scenario file (keys: deployer simulate azure --help), or leave out --scenario to serve the built-in demo.",
+                        code: .badInput)
+                }
+            } else {
+                loaded = .demo
+            }
+            let simulator = ARMSimulator(scenario: loaded)
+            let server: ARMSimulatorServer
+            do {
+                server = try await ARMSimulatorServer.start(simulator, port: port, verbose: verbose)
+            } catch let error as SimulatorError {
+                throw CommandFailure("\(error)", code: .failed)
+            }
+            if let portFile {
+                do {
+                    try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+                } catch {
+                    await server.stop()
+                    throw CommandFailure("error: cannot write the port to \(portFile): \(error.localizedDescription)", code: .failed)
+                }
+            }
+            Console.out(Self.banner(loaded, base: server.baseURL, source: scenario))
+            await Self.waitForSignal()
+            Console.error("Stopping the ARM simulator.")
+            await server.stop()
+        }
+
+        static func banner(_ scenario: SimulatorScenario, base: String, source: String?) -> String {
+            let sets = scenario.scaleSets.map { "\($0.resourceGroup)/\($0.name) (\($0.capacity))" }.joined(separator: ", ")
+            let gateways = scenario.gateways.map { "\($0.resourceGroup)/\($0.name)" }.joined(separator: ", ")
+            var lines = [
+                "ARM simulator listening on \(base) (subscription \(scenario.subscription), tenant \(scenario.tenant))",
+                "Scenario: \(source ?? "built-in demo"); scale sets: \(sets.isEmpty ? "none" : sets); gateways: \(gateways.isEmpty ? "none" : gateways)",
+                "",
+                "Point deployer at it:",
+                "  export DEPLOYER_ARM_ENDPOINT=\(base)",
+                "  export AZURE_AUTHORITY_HOST=\(base)",
+                "  export AZURE_SUBSCRIPTION_ID=\(scenario.subscription)",
+                "  export AZURE_TENANT_ID=\(scenario.tenant)",
+            ]
+            if let credential = scenario.credentials.first {
+                // A simulator credential from the scenario, not a real secret: shown so it can be pasted.
+                lines.append("  export AZURE_CLIENT_ID=\(credential.clientID) AZURE_CLIENT_SECRET=\(credential.clientSecret)")
+            }
+            lines += [
+                "  (managed identity instead: export AZURE_POD_IDENTITY_AUTHORITY_HOST=\(base))",
+                "The Azure SDK and az send tokens over https only: put a TLS terminator in front that sets",
+                "X-Forwarded-Proto: https, and use its https URL as base_url / the az cloud's endpoints.",
+                "Control API: \(base)/_simulator/state, /_simulator/requests, /_simulator/faults. Ctrl-C stops.",
+            ]
+            return lines.joined(separator: "\n")
+        }
+
+        /// Returns on the first SIGINT or SIGTERM.
+        static func waitForSignal() async {
+            let (stream, continuation) = AsyncStream<Int32>.makeStream()
+            var sources: [any DispatchSourceSignal] = []
+            for number in [SIGINT, SIGTERM] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { continuation.yield(number) }
+                source.resume()
+                sources.append(source)
+            }
+            for await _ in stream { break }
+            sources.forEach { $0.cancel() }
+        }
+    }
+}
