@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Drives the deployer ARM simulator with the real Azure SDKs for Python.
+
+Runs the rolling-deploy flow of the ARM fact sheet (section 4.2) through azure-identity,
+azure-mgmt-compute and azure-mgmt-network against the simulator behind a TLS terminator, and
+checks what comes back: token, scale set, extension update (LRO), stale instances with the
+latestModelApplied filter (paged), NIC private IPs, gateway GET -> remove IP -> PUT with If-Match ->
+verify, manualupgrade (LRO with Location), instance-view health, re-add; then a stale If-Match
+(412) and a failed upgrade whose error code surfaces through the SDK.
+
+Prints one line per check and ends with "N passed, N failed"; exits 1 when any check failed.
+"""
+
+import argparse
+import base64
+import json
+import ssl
+import sys
+import time
+import traceback
+import urllib.request
+import uuid
+
+from azure.core.exceptions import HttpResponseError
+from azure.identity import ClientSecretCredential
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.network.models import ApplicationGatewayBackendAddress
+
+LRO_TIMEOUT = 60  # seconds per long-running operation; the SDK itself has no overall limit
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+            print(f"ok   {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+        return condition
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", required=True, help="https URL of the simulator (through the TLS terminator)")
+    parser.add_argument("--ca", required=True, help="PEM file that signs the terminator's certificate")
+    parser.add_argument("--subscription", default="00000000-0000-0000-0000-000000000001")
+    parser.add_argument("--tenant", default="00000000-0000-0000-0000-0000000000aa")
+    parser.add_argument("--client-id", default="deployer-ci")
+    parser.add_argument("--client-secret", default="sim-secret")
+    parser.add_argument("--resource-group", default="rg-backend-prod")
+    parser.add_argument("--scale-set", default="vmss-backend-prod")
+    parser.add_argument("--extension", default="CustomScript")
+    parser.add_argument("--gateway", default="appgw-backend-prod")
+    parser.add_argument("--pool", default="backend-pool-prod")
+    return parser.parse_args()
+
+
+def arm_fault(args, fault):
+    """Arms a simulator fault through its control API (same listener, no auth)."""
+    request = urllib.request.Request(
+        args.base_url.rstrip("/") + "/_simulator/faults", data=json.dumps(fault).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=args.ca)
+    with urllib.request.urlopen(request, context=context, timeout=10) as response:
+        return response.status
+
+
+def pool_ips(gateway, pool_name):
+    pool = next(p for p in gateway.properties.backend_address_pools if p.name == pool_name)
+    return pool, [a.ip_address for a in (pool.properties.backend_addresses or [])]
+
+
+def wait_for_health(compute, args, instance_id, checks):
+    """Polls the instance view until vmHealth settles (bounded), returning the codes seen."""
+    seen = []
+    for _ in range(30):
+        view = compute.virtual_machine_scale_set_vms.get_instance_view(args.resource_group, args.scale_set, instance_id)
+        code = view.vm_health.status.code if view.vm_health and view.vm_health.status else None
+        seen.append(code)
+        if code != "HealthState/initializing":
+            break
+        time.sleep(0.5)
+    return seen
+
+
+def run(args, checks):
+    base = args.base_url.rstrip("/")
+    credential = ClientSecretCredential(
+        args.tenant, args.client_id, args.client_secret, authority=base, disable_instance_discovery=True,
+        connection_verify=args.ca)
+    token = credential.get_token("https://management.azure.com/.default")
+    claims_part = token.token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(claims_part + "=" * (-len(claims_part) % 4)))
+    checks.check("token from the simulator's AAD endpoint carries tid", claims.get("tid") == args.tenant, str(claims))
+    checks.check("token expiry is in the future", token.expires_on > time.time() + 60, str(token.expires_on))
+
+    common = {"base_url": base, "polling_interval": 1, "connection_verify": args.ca}
+    compute = ComputeManagementClient(credential, args.subscription, **common)
+    network = NetworkManagementClient(credential, args.subscription, **common)
+    rg, vmss = args.resource_group, args.scale_set
+
+    scale_set = compute.virtual_machine_scale_sets.get(rg, vmss)
+    checks.check("get VMSS: upgrade mode Manual", scale_set.properties.upgrade_policy.mode == "Manual",
+                 str(scale_set.properties.upgrade_policy.mode))
+    checks.check("get VMSS: orchestration Uniform", scale_set.properties.orchestration_mode == "Uniform")
+    capacity = scale_set.sku.capacity
+
+    # 1. Re-run the deploy extension with a new forceUpdateTag (sub-resource PUT, LRO).
+    tag = "conformance-" + uuid.uuid4().hex[:8]
+    extension = compute.virtual_machine_scale_set_extensions.begin_create_or_update(rg, vmss, args.extension, {
+        "properties": {"publisher": "Microsoft.Azure.Extensions", "type": "CustomScript", "typeHandlerVersion": "2.1",
+                       "forceUpdateTag": tag, "settings": {"commandToExecute": "./deploy.sh"}}}).result(timeout=LRO_TIMEOUT)
+    checks.check("extension update LRO ends Succeeded", extension.properties.provisioning_state == "Succeeded",
+                 str(extension.properties.provisioning_state))
+    checks.check("extension carries the new forceUpdateTag", extension.properties.force_update_tag == tag)
+
+    # 2. Stale instances, server-side filter (paged: the scenario's page size is 1).
+    stale = [vm.instance_id for vm in compute.virtual_machine_scale_set_vms.list(
+        rg, vmss, filter="properties/latestModelApplied eq false")]
+    checks.check(f"latestModelApplied filter lists all {capacity} instances as stale (across pages)",
+                 len(stale) == capacity, str(stale))
+
+    for instance_id in stale:
+        # 3. The instance's primary private IP.
+        nic = next(iter(network.network_interfaces.list_virtual_machine_scale_set_vm_network_interfaces(rg, vmss, instance_id)))
+        ip = nic.properties.ip_configurations[0].properties.private_ip_address
+        checks.check(f"instance {instance_id}: NIC list gives a private IP", bool(ip), str(ip))
+
+        # 4. Drain: GET the gateway, drop the IP, PUT with If-Match, verify.
+        gateway = network.application_gateways.get(rg, args.gateway)
+        checks.check(f"instance {instance_id}: gateway etag is weak", gateway.etag.startswith('W/"'), gateway.etag)
+        pool, ips = pool_ips(gateway, args.pool)
+        checks.check(f"instance {instance_id}: {ip} is in the pool before draining", ip in ips, str(ips))
+        pool.properties.backend_addresses = [a for a in pool.properties.backend_addresses if a.ip_address != ip]
+        updated = network.application_gateways.begin_create_or_update(
+            rg, args.gateway, gateway, headers={"If-Match": gateway.etag}).result(timeout=LRO_TIMEOUT)
+        checks.check(f"instance {instance_id}: gateway PUT LRO ends Succeeded",
+                     updated.properties.provisioning_state == "Succeeded", str(updated.properties.provisioning_state))
+        _, ips = pool_ips(network.application_gateways.get(rg, args.gateway), args.pool)
+        checks.check(f"instance {instance_id}: {ip} is out of the pool after the PUT", ip not in ips, str(ips))
+
+        # 5. Upgrade the instance (POST manualupgrade: 202, Azure-AsyncOperation, final GET on Location).
+        compute.virtual_machine_scale_sets.begin_update_instances(rg, vmss, {"instanceIds": [instance_id]}).result(
+            timeout=LRO_TIMEOUT)
+        vm = compute.virtual_machine_scale_set_vms.get(rg, vmss, instance_id)
+        checks.check(f"instance {instance_id}: latestModelApplied after manualupgrade",
+                     vm.properties.latest_model_applied is True)
+        seen = wait_for_health(compute, args, instance_id, checks)
+        checks.check(f"instance {instance_id}: vmHealth settles to healthy", seen[-1] == "HealthState/healthy", str(seen))
+
+        # 6. Restore: re-GET (fresh etag), re-add, PUT with If-Match, verify.
+        gateway = network.application_gateways.get(rg, args.gateway)
+        pool, _ = pool_ips(gateway, args.pool)
+        pool.properties.backend_addresses.append(ApplicationGatewayBackendAddress(ip_address=ip))
+        network.application_gateways.begin_create_or_update(
+            rg, args.gateway, gateway, headers={"If-Match": gateway.etag}).result(timeout=LRO_TIMEOUT)
+        _, ips = pool_ips(network.application_gateways.get(rg, args.gateway), args.pool)
+        checks.check(f"instance {instance_id}: {ip} is back in the pool", ip in ips, str(ips))
+
+    remaining = [vm.instance_id for vm in compute.virtual_machine_scale_set_vms.list(
+        rg, vmss, filter="properties/latestModelApplied eq false")]
+    checks.check("no stale instance is left", remaining == [], str(remaining))
+
+    # 7. A stale If-Match is refused with 412 PreconditionFailed.
+    gateway = network.application_gateways.get(rg, args.gateway)
+    stale_etag = gateway.etag
+    network.application_gateways.begin_create_or_update(
+        rg, args.gateway, gateway, headers={"If-Match": stale_etag}).result(timeout=LRO_TIMEOUT)
+    try:
+        network.application_gateways.begin_create_or_update(rg, args.gateway, gateway, headers={"If-Match": stale_etag})
+        checks.check("PUT with a stale If-Match is refused", False, "the PUT was accepted")
+    except HttpResponseError as error:
+        code = error.error.code if error.error else None
+        checks.check("PUT with a stale If-Match is refused with 412", error.status_code == 412, str(error.status_code))
+        checks.check("412 carries PreconditionFailed", code == "PreconditionFailed", str(code))
+
+    # 8. A failed upgrade surfaces the operation's error code through the poller.
+    target = stale[0] if stale else "0"
+    checks.check("lro-failed fault armed through the control API",
+                 arm_fault(args, {"method": "POST", "path": "manualupgrade", "kind": "lro-failed"}) == 201)
+    try:
+        compute.virtual_machine_scale_sets.begin_update_instances(rg, vmss, {"instanceIds": [target]}).result(
+            timeout=LRO_TIMEOUT)
+        checks.check("failed manualupgrade raises", False, "the upgrade succeeded")
+    except HttpResponseError as error:
+        code = error.error.code if error.error else None
+        checks.check("failed manualupgrade raises with VMExtensionProvisioningError", code == "VMExtensionProvisioningError",
+                     f"{code}: {error.message}")
+    view = compute.virtual_machine_scale_set_vms.get_instance_view(rg, vmss, target)
+    statuses = [s.code for e in (view.extensions or []) if e.name == args.extension for s in (e.statuses or [])]
+    checks.check("failed instance reports ProvisioningState/failed for the extension",
+                 "ProvisioningState/failed" in statuses, str(statuses))
+    health = view.vm_health.status.code if view.vm_health and view.vm_health.status else None
+    checks.check("failed instance is unhealthy", health == "HealthState/unhealthy", str(health))
+
+
+def main():
+    args = arguments()
+    checks = Checks()
+    try:
+        run(args, checks)
+    except Exception as error:  # an unexpected exception is a failed check, not a crash
+        checks.check("flow ran to the end", False, f"{type(error).__name__}: {error}")
+        traceback.print_exc()
+    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
