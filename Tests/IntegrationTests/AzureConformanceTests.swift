@@ -1,0 +1,172 @@
+import AzureSimulator
+import Foundation
+import Testing
+
+extension Tag {
+    /// Tests that drive the ARM simulator with the real Azure SDKs for Python (run alone:
+    /// `swift test --filter AzureConformance`).
+    @Tag static var conformance: Self
+}
+
+/// The real azure-identity, azure-mgmt-compute and azure-mgmt-network against the in-process ARM
+/// simulator, behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
+@Suite(.tags(.conformance), .serialized) struct AzureConformanceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let python = root + "/.venv-conformance/bin/python"
+    static let script = root + "/Tests/Conformance/azure_sdk_conformance.py"
+    /// Checks the script makes with a scale set of two instances.
+    static let expectedChecks = 30
+
+    static let scenario = """
+        page-size: 1
+        timing: {mode: real, retry-after: 1, extension-update: 200ms, manual-upgrade: 500ms, gateway-update: 200ms, health-settle: 500ms}
+        scale-sets:
+          - {resource-group: rg-backend-prod, name: vmss-backend-prod, capacity: 2}
+        gateways:
+          - resource-group: rg-backend-prod
+            name: appgw-backend-prod
+            pools: [{name: backend-pool-prod, from-scale-set: vmss-backend-prod}]
+        """
+
+    @Test func realAzureSDKsRunTheRollingDeployFlow() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
+            Issue.record(
+                "\(Self.python) is missing: run scripts/conformance-venv.sh once (make test creates it) to install the Azure SDKs from PyPI")
+            return
+        }
+        let haproxy = try #require(
+            ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "haproxy is not installed (make deps installs it)")
+        let scratch = NSTemporaryDirectory() + "deployer-conformance-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+        // A self-signed certificate for 127.0.0.1, which the SDK is told to trust.
+        let certificate = try await Self.runOffPool(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
+            in: scratch, timeout: 30)
+        try #require(certificate.status == 0, "openssl failed: \(certificate.stderr)")
+        let pem = try String(contentsOfFile: scratch + "/cert.pem", encoding: .utf8) + String(contentsOfFile: scratch + "/key.pem", encoding: .utf8)
+        try pem.write(toFile: scratch + "/combined.pem", atomically: true, encoding: .utf8)
+
+        let simulator = ARMSimulator(scenario: try SimulatorScenario.parse(yaml: Self.scenario))
+        let server = try await ARMSimulatorServer.start(simulator, port: 0)
+        let tlsPort = try Self.freePort()
+        let configuration = """
+            global
+              maxconn 200
+            defaults
+              mode http
+              timeout connect 5s
+              timeout client 60s
+              timeout server 60s
+            frontend tls
+              bind 127.0.0.1:\(tlsPort) ssl crt \(scratch)/combined.pem
+              http-request set-header X-Forwarded-Proto https
+              default_backend simulator
+            backend simulator
+              server simulator 127.0.0.1:\(server.port)
+            """
+        try (configuration + "\n").write(toFile: scratch + "/haproxy.cfg", atomically: true, encoding: .utf8)
+        let terminator = try DeployerProcess.start(["-f", scratch + "/haproxy.cfg", "-db"], in: scratch, binary: haproxy)
+        defer {
+            kill(terminator.process.processIdentifier, SIGTERM)
+            if terminator.wait(timeout: 5) == nil {
+                kill(terminator.process.processIdentifier, SIGKILL)
+                _ = terminator.wait(timeout: 5)
+            }
+        }
+        do {
+            try await Self.waitUntilListening(tlsPort, seconds: 10)
+        } catch {
+            Issue.record("\(error): \(terminator.stderr())")
+            throw error
+        }
+
+        let started = Date()
+        let result = try await Self.runOffPool(
+            Self.python, [Self.script, "--base-url", "https://127.0.0.1:\(tlsPort)", "--ca", scratch + "/cert.pem"],
+            in: scratch, environment: ["NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "HTTPS_PROXY": "", "https_proxy": ""],
+            timeout: 180)
+        let seconds = Date().timeIntervalSince(started)
+        await server.stop()
+
+        let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(result.status == 0, "the SDK flow failed (\(String(format: "%.1f", seconds)) s):\n\(result.stdout)\n\(result.stderr)")
+        #expect(summary == "\(Self.expectedChecks) passed, 0 failed", "\(result.stdout)\n\(result.stderr)")
+        // The SDK's own api-versions reached the simulator: the VMSS-NIC call is pinned to 2018-10-01.
+        let log = await simulator.requestLog
+        #expect(log.contains { $0.path.hasSuffix("/networkInterfaces") && $0.query.contains("api-version=2018-10-01") })
+        #expect(log.contains { $0.path.lowercased().hasSuffix("/manualupgrade") && $0.status == 202 })
+    }
+
+    /// Runs a program to completion, waiting on a thread of its own so that the simulator's
+    /// server keeps the few cooperative threads (the machine has two cores).
+    static func runOffPool(
+        _ binary: String, _ arguments: [String], in directory: String, environment: [String: String] = [:], timeout: Double
+    ) async throws -> DeployerProcess.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    continuation.resume(
+                        returning: try DeployerProcess.run(arguments, in: directory, environment: environment, binary: binary, timeout: timeout))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
+    static func freePort() throws -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw PortError() }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw PortError() }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    struct PortError: Error, CustomStringConvertible {
+        var description: String { "cannot find a free port on 127.0.0.1" }
+    }
+
+    /// Polls a TCP connect to 127.0.0.1:port until it succeeds, for at most `seconds`.
+    static func waitUntilListening(_ port: Int, seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            close(socket)
+            if connected { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NotListening(port: port, seconds: seconds)
+    }
+
+    struct NotListening: Error, CustomStringConvertible {
+        var port: Int
+        var seconds: Double
+        var description: String { "haproxy did not listen on 127.0.0.1:\(port) within \(seconds) s" }
+    }
+}
