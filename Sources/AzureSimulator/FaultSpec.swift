@@ -103,6 +103,7 @@ public struct FaultSpec: Sendable, Equatable, Codable {
     static let keys: Set<String> = Set(
         ["method", "path", "kind", "count", "retry-after", "seconds", "health", "polls", "unwrapped", "status"])
 
+    /// Decodes the YAML/JSON form; absent keys take their documented defaults.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         method = try container.decodeIfPresent(String.self, forKey: .method)

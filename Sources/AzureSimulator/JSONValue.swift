@@ -3,14 +3,22 @@ public import Foundation
 /// A JSON document kept as data, so that resources the simulator stores (a gateway's unknown
 /// sections, a scale set's model) round-trip exactly as clients sent them.
 public enum JSONValue: Sendable, Equatable, Codable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A whole number.
     case int(Int)
+    /// A number with a fraction.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
+    /// Decodes any JSON value (booleans before numbers, so `true` never becomes 1).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -30,6 +38,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// Encodes the value as the JSON it stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -90,16 +99,19 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// The string, when this is one.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
+    /// The boolean, when this is one.
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
+    /// The number as an integer, when it is a whole one.
     public var intValue: Int? {
         switch self {
         case .int(let value): return value
@@ -108,11 +120,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// The elements, when this is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
+    /// The members, when this is an object.
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }
         return nil
@@ -136,11 +150,17 @@ public enum JSONValue: Sendable, Equatable, Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// A JSON string from a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A JSON number from a literal.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// A JSON boolean from a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A JSON array from a literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// JSON null from `nil`.
     public init(nilLiteral: ()) { self = .null }
+    /// A JSON object from a literal.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

@@ -30,6 +30,7 @@ extension SimulatorScenario {
                 case fromScaleSet = "from-scale-set"
             }
 
+            /// Decodes the YAML/JSON form; absent keys take their documented defaults.
             public init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 name = try container.decode(String.self, forKey: .name)
@@ -68,6 +69,7 @@ extension SimulatorScenario {
             case concurrentPut = "concurrent-put"
         }
 
+        /// Decodes the YAML/JSON form; absent keys take their documented defaults.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             resourceGroup = try container.decode(String.self, forKey: .resourceGroup)

@@ -53,6 +53,7 @@ extension SimulatorScenario {
                 case forceUpdateTag = "force-update-tag"
             }
 
+            /// Decodes the YAML/JSON form; absent keys take their documented defaults.
             public init(from decoder: any Decoder) throws {
                 let defaults = Extension()
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -117,6 +118,7 @@ extension SimulatorScenario {
             case rollingUpgrade = "rolling-upgrade"
         }
 
+        /// Decodes the YAML/JSON form; absent keys take their documented defaults.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let defaults = ScaleSet(resourceGroup: "", name: "")

@@ -62,6 +62,7 @@ extension SimulatorScenario {
             case tokenLifetime = "token-lifetime"
         }
 
+        /// Decodes the YAML/JSON form; absent keys take their documented defaults.
         public init(from decoder: any Decoder) throws {
             let defaults = Timing()
             let container = try decoder.container(keyedBy: CodingKeys.self)

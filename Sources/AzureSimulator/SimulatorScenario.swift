@@ -53,6 +53,7 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
         case scaleSets = "scale-sets"
     }
 
+    /// Decodes the YAML/JSON form; absent keys take their documented defaults.
     public init(from decoder: any Decoder) throws {
         let defaults = SimulatorScenario()
         let container = try decoder.container(keyedBy: CodingKeys.self)

@@ -12,47 +12,58 @@ struct Simulate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve a simulated Azure Resource Manager on 127.0.0.1 until Ctrl-C.",
             discussion: """
-                What it serves (HTTP on 127.0.0.1 only, never another interface):
-                  ARM: virtual machine scale sets (GET/PUT/PATCH, extensions, instances with \
-                $filter/$expand and paging, instance views, manualupgrade, rollingUpgrades/latest, \
-                NICs), application gateways (GET, PUT with If-Match and weak etags), compute and \
-                network operation status, GET /subscriptions, GET /metadata/endpoints. Every ARM path \
-                needs a bearer token; any api-version of the form YYYY-MM-DD[-preview] is accepted.
-                  Identity: POST /{tenant}/oauth2/v2.0/token (client credentials from the scenario), \
-                GET /{tenant}/v2.0/.well-known/openid-configuration, and IMDS \
-                GET /metadata/identity/oauth2/token (header Metadata: true).
-                Long-running operations answer with absolute Azure-AsyncOperation/Location URLs built \
-                from the Host the client used (and X-Forwarded-Proto, so a TLS terminator in front works: \
-                the Azure SDK and az only send tokens over https).
+                Serves plain HTTP on 127.0.0.1 only (never another interface):
+                  ARM       scale sets: GET/PUT/PATCH, extensions, instances ($filter,
+                            $expand, paging), instance views, manualupgrade,
+                            rollingUpgrades/latest, NICs; application gateways: GET,
+                            PUT with If-Match and weak etags; compute and network
+                            operation status; GET /subscriptions; /metadata/endpoints.
+                            A bearer token is required; any api-version of the form
+                            YYYY-MM-DD[-preview] is accepted.
+                  Identity  POST /{tenant}/oauth2/v2.0/token (client credentials),
+                            GET /{tenant}/v2.0/.well-known/openid-configuration,
+                            IMDS GET /metadata/identity/oauth2/token (Metadata: true).
+                Polling URLs and nextLinks are absolute, built from the Host header
+                and X-Forwarded-Proto: the Azure SDK and az send tokens over https
+                only, so put a TLS terminator in front for them.
 
-                Scenario file (YAML, every key optional; without --scenario a built-in demo is served: \
-                rg-backend-prod/vmss-backend-prod with 4 instances behind appgw-backend-prod/backend-pool-prod):
-                  subscription, tenant, location, page-size (default 100)
-                  credentials: [{client-id, client-secret}]      (default deployer-ci / sim-secret)
-                  timing: {mode: real|virtual, polls, retry-after, extension-update, manual-upgrade,
-                           gateway-update, health-settle, token-lifetime}   (durations like 500ms, 2s, 1m)
-                  scale-sets: [{resource-group, name, capacity, upgrade-mode: Manual|Automatic|Rolling,
-                                orchestration: Uniform|Flexible, subnet, health-extension,
-                                gateway-pool-by-nic: GATEWAY/POOL, rolling-upgrade, tags,
-                                extension: {name, type, publisher, version, force-update-tag, command}}]
-                  gateways: [{resource-group, name, drain-timeout, concurrent-put: supersede|busy,
-                              pools: [{name, from-scale-set, addresses}]}]
-                  faults: [FAULT]                                 (armed from the start)
-                A FAULT is {method?, path: <case-insensitive path substring>, kind, count: 1, retry-after?,
-                seconds?, health?: unhealthy|unknown|absent, polls?, unwrapped?, status?}; kinds: throttle,
-                subscription-throttle, busy, superseded, conflict, etag-mismatch, lost-update, lro-failed,
-                preempted, unhealthy, stuck, reset, server-error, unavailable, delay, wrong-api-version,
-                vanished, unauthorized, imds-error, ratelimit-headroom.
+                Scenario file (YAML; every key optional). Without --scenario the
+                built-in demo: rg-backend-prod/vmss-backend-prod, 4 instances behind
+                appgw-backend-prod/backend-pool-prod.
+                  subscription, tenant, location, page-size (100)
+                  credentials: [{client-id, client-secret}]  (deployer-ci/sim-secret)
+                  timing: mode (real|virtual), polls, retry-after, extension-update,
+                    manual-upgrade, gateway-update, health-settle, token-lifetime
+                    (durations: 500ms, 2s, 1m; virtual: operations end after
+                    `polls` status polls)
+                  scale-sets: [{resource-group, name, capacity, upgrade-mode
+                    (Manual|Automatic|Rolling), orchestration (Uniform|Flexible),
+                    subnet, health-extension, gateway-pool-by-nic (GATEWAY/POOL),
+                    rolling-upgrade, tags, extension: {name, type, publisher,
+                    version, force-update-tag, command}}]
+                  gateways: [{resource-group, name, drain-timeout, concurrent-put
+                    (supersede|busy), pools: [{name, from-scale-set, addresses}]}]
+                  faults: [FAULT]  (armed from the start)
+
+                FAULT: {method?, path (case-insensitive substring), kind, count (1),
+                retry-after?, seconds?, health? (unhealthy|unknown|absent), polls?,
+                unwrapped?, status?}. Kinds: throttle, subscription-throttle, busy,
+                superseded, conflict, etag-mismatch, lost-update, lro-failed,
+                preempted, unhealthy, stuck, reset, server-error, unavailable, delay,
+                wrong-api-version, vanished, unauthorized, imds-error,
+                ratelimit-headroom.
 
                 Control API (same port, no auth):
-                  GET /_simulator/state                      scale sets, instances, gateways, pools, operations
-                  GET /_simulator/requests                   every request answered (DELETE to clear)
-                  POST /_simulator/faults  {FAULT as JSON}    arm a fault now (GET lists, DELETE disarms all)
+                  GET /_simulator/state        instances, gateways, pools, operations
+                  GET /_simulator/requests     requests answered (DELETE clears)
+                  POST /_simulator/faults      arm one FAULT given as JSON
+                                               (GET lists them, DELETE disarms all)
 
                 Example:
                   deployer simulate azure --port 8480 &
                   curl -s localhost:8480/_simulator/state
-                  curl -s -X POST localhost:8480/_simulator/faults -d '{"path":"manualupgrade","kind":"lro-failed"}'
+                  curl -s localhost:8480/_simulator/faults \\
+                       -d '{"path": "manualupgrade", "kind": "lro-failed"}'
                 """)
 
         @Option(help: ArgumentHelp("TCP port on 127.0.0.1 (0 picks a free one).", valueName: "port"))
