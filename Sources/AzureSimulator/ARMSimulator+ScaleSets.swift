@@ -120,7 +120,10 @@ extension ARMSimulator {
             duration: scenario.timing.extensionUpdate, fault: fault)
         return .json(
             200, scaleSets[set].rendered(),
-            headers: ["Azure-AsyncOperation": asyncOperationURL(request, id: id, provider: .compute)])
+            headers: [
+                "Azure-AsyncOperation": asyncOperationURL(request, id: id, provider: .compute),
+                "Retry-After": String(scenario.timing.retryAfter),
+            ])
     }
 
     private func modelChanged(_ set: Int) {
@@ -150,7 +153,10 @@ extension ARMSimulator {
         let index = scaleSets[set].extensionIndex(storedName) ?? 0
         return .json(
             existing == nil ? 201 : 200, scaleSets[set].renderedExtension(scaleSets[set].extensions[index]),
-            headers: ["Azure-AsyncOperation": asyncOperationURL(request, id: id, provider: .compute)])
+            headers: [
+                "Azure-AsyncOperation": asyncOperationURL(request, id: id, provider: .compute),
+                "Retry-After": String(scenario.timing.retryAfter),
+            ])
     }
 
     private func rollingUpgradeStatus(_ set: Int) -> SimulatedResponse {
