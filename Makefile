@@ -1,12 +1,13 @@
 # deployer — make demo (roll the simulated fleet), make demo-haproxy (roll a real HAProxy lab under load),
-# make test (every test), make bench, make install.
+# make demo-azure (roll the platform's scale sets on the ARM simulator), make test (every test),
+# make bench, make install.
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
-APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client procps socat sudo
+APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
 
-.PHONY: all build release demo demo-haproxy lab-down test bench install deps clean
+.PHONY: all build release demo demo-haproxy demo-azure lab-down test bench install deps clean
 
 all: build
 
@@ -41,23 +42,31 @@ demo-haproxy: release
 	$(SWIFT) build -c release --product deployer-lab
 	scripts/demo-haproxy.sh
 
+# Starts `deployer simulate azure` on 127.0.0.1 with scenarios/azure-platform.yml and rolls prod-vmss
+# (Application Gateway drain), test-vmss and consumers-vmss on it; drains and restores one instance.
+demo-azure: release
+	scripts/demo-azure.sh
+
 lab-down:
 	@if [ -x .build/release/deployer-lab ]; then .build/release/deployer-lab down --dir /tmp/deployer-lab; fi
 
 test: deps
+	scripts/conformance-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 bench: deps
 	$(SWIFT) build -c release --product deployer-bench
 	$(SWIFT) build -c release --product deployer-bench-haproxy
+	$(SWIFT) build -c release --product deployer-bench-azure
 	$(SWIFT) build -c release --product deployer-lab
 	.build/release/deployer-bench
 	.build/release/deployer-bench-haproxy
+	.build/release/deployer-bench-azure
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 .build/release/deployer $(DESTDIR)$(PREFIX)/bin/deployer
 
 clean:
-	rm -rf .build $(DEMO_STATE)
+	rm -rf .build $(DEMO_STATE) .venv-conformance

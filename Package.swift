@@ -51,6 +51,7 @@ let package = Package(
             name: "AzureSimulator",
             dependencies: [
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -79,6 +80,12 @@ let package = Package(
             name: "deployer-bench-haproxy",
             dependencies: ["Deployer", "Manifests", "Providers", "HAProxy"],
             path: "Benchmarks/deployer-bench-haproxy",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "deployer-bench-azure",
+            dependencies: ["Deployer", "Manifests", "Providers", "AzureSimulator"],
+            path: "Benchmarks/deployer-bench-azure",
             swiftSettings: strict
         ),
         .testTarget(

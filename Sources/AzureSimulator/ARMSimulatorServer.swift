@@ -35,7 +35,9 @@ public final class ARMSimulatorServer: Sendable {
         }
         let handler = Handler(simulator: simulator, verbose: verbose, fallbackHost: "127.0.0.1:\(port)")
         // Generous handler timeout: `delay` faults may hold an answer for minutes on purpose.
-        let server = HTTPServer(address: address, timeout: 3600, logger: .disabled, handler: handler)
+        let server = HTTPServer(
+            address: address, timeout: 3600, pool: NoDelaySocketPool(base: HTTPServer.defaultPool()), logger: .disabled,
+            handler: handler)
         let failure = Mutex<String?>(nil)
         let task = Task {
             do {

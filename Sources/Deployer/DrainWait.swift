@@ -36,7 +36,16 @@ struct DrainWait: Sendable {
                     target: target, step: .waitDrained,
                     waitingFor: "\(target) to drain on \(open.map(\.pool.rawValue).joined(separator: ", "))",
                     elapsed: elapsed, timeout: timeout, detail: detail))
-            try await ctx.clock.sleep(for: ctx.pollInterval)
+            // A pool that cannot count sessions only says when its draining ends: sleep until then
+            // (within the timeout) instead of asking again and again.
+            var pause = ctx.pollInterval
+            if open.allSatisfy({ $0.sessions == nil }),
+                let ends = open.compactMap({ members[$0.pool]?.drainEnds }).min()
+            {
+                let untilEnd = Duration.seconds(max(0, ends.timeIntervalSince(now)))
+                pause = max(pause, min(untilEnd, timeout - elapsed))
+            }
+            try await ctx.clock.sleep(for: pause)
         }
     }
 
