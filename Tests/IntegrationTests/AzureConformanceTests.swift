@@ -8,8 +8,8 @@ extension Tag {
     @Tag static var conformance: Self
 }
 
-/// The real azure-identity, azure-mgmt-compute and azure-mgmt-network against the in-process ARM
-/// simulator, behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
+/// The real azure-identity, azure-mgmt-compute and azure-mgmt-network against the ARM simulator
+/// (`deployer simulate azure`), behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
 @Suite(.tags(.conformance), .serialized) struct AzureConformanceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -52,8 +52,8 @@ extension Tag {
         let pem = try String(contentsOfFile: scratch + "/cert.pem", encoding: .utf8) + String(contentsOfFile: scratch + "/key.pem", encoding: .utf8)
         try pem.write(toFile: scratch + "/combined.pem", atomically: true, encoding: .utf8)
 
-        let simulator = ARMSimulator(scenario: try SimulatorScenario.parse(yaml: Self.scenario))
-        let server = try await ARMSimulatorServer.start(simulator, port: 0)
+        let server = try await SimulatorProcess.start(scenario: Self.scenario, in: scratch)
+        defer { server.stop() }
         let tlsPort = try Self.freePort()
         let configuration = """
             global
@@ -92,13 +92,12 @@ extension Tag {
             in: scratch, environment: ["NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "HTTPS_PROXY": "", "https_proxy": ""],
             timeout: 180)
         let seconds = Date().timeIntervalSince(started)
-        await server.stop()
 
         let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         #expect(result.status == 0, "the SDK flow failed (\(String(format: "%.1f", seconds)) s):\n\(result.stdout)\n\(result.stderr)")
         #expect(summary == "\(Self.expectedChecks) passed, 0 failed", "\(result.stdout)\n\(result.stderr)")
         // The SDK's own api-versions reached the simulator: the VMSS-NIC call is pinned to 2018-10-01.
-        let log = await simulator.requestLog
+        let log = try await server.requests()
         #expect(log.contains { $0.path.hasSuffix("/networkInterfaces") && $0.query.contains("api-version=2018-10-01") })
         #expect(log.contains { $0.path.lowercased().hasSuffix("/manualupgrade") && $0.status == 202 })
     }

@@ -6,36 +6,36 @@ import Testing
 /// manual drain and restore, the lock kept in Azure, and every fault of the ARM fact sheet, each with
 /// the outcome the client checklist calls for. After every run, an instance that is out of the
 /// gateway pool must be named in deployer's output: none is left out unknowingly.
-@Suite struct AzureEndToEndTests {
+@Suite(.serialized) struct AzureEndToEndTests {
     /// Every instance out of the pool is named in the output.
-    static func expectOutOfPoolReported(_ lab: AzureLab, _ output: String) async {
-        for (id, ip) in await lab.outOfPool() {
+    static func expectOutOfPoolReported(_ lab: AzureLab, _ output: String) async throws {
+        for (id, ip) in try await lab.outOfPool() {
             #expect(output.contains("web_\(id)"), "web_\(id) (\(ip)) is out of the pool but deployer did not say so:\n\(output)")
         }
     }
 
-    static func expectFullyRolled(_ lab: AzureLab, version: String = "v2") async {
-        let web = await lab.state().scaleSet("web")
+    static func expectFullyRolled(_ lab: AzureLab, version: String = "v2") async throws {
+        let web = try await lab.state().scaleSet("web")
         #expect(web?.modelTag == version)
         for instance in web?.instances ?? [] {
             #expect(instance.latestModelApplied && instance.appliedTag == version, "\(instance)")
         }
-        let out = await lab.outOfPool()
+        let out = try await lab.outOfPool()
         #expect(out.isEmpty, "out of the pool: \(out)")
     }
 
     @Test func gracefulRollDrainsEachInstanceFromTheGatewayAndPutsItBack() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let plan = try await lab.deployer(["plan", "prod", "--version", "v2"])
         #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
         #expect(plan.stdout.contains("manualupgrade"), "\(plan.stdout)")
-        #expect(await lab.requests().allSatisfy { $0.method == "GET" || $0.method == "POST" && $0.path.contains("oauth2") }, "plan changed nothing")
+        #expect(try await lab.requests().allSatisfy { $0.method == "GET" || $0.method == "POST" && $0.path.contains("oauth2") }, "plan changed nothing")
 
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
-        await Self.expectFullyRolled(lab)
-        let requests = await lab.requests()
+        try await Self.expectFullyRolled(lab)
+        let requests = try await lab.requests()
         let gatewayPuts = requests.filter { $0.method == "PUT" && $0.path.lowercased().hasSuffix("/applicationgateways/agw") }
         #expect(gatewayPuts.count == 8, "one removal and one re-add per instance")
         #expect(gatewayPuts.allSatisfy { $0.ifMatch != nil }, "every gateway write carries If-Match")
@@ -54,69 +54,69 @@ import Testing
 
         let again = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(again.status == 0)
-        #expect(await lab.requests().filter { $0.path.lowercased().hasSuffix("/manualupgrade") }.count == 4, "nothing left to do")
+        #expect(try await lab.requests().filter { $0.path.lowercased().hasSuffix("/manualupgrade") }.count == 4, "nothing left to do")
     }
 
     @Test func simpleRollUpdatesInPlaceWithoutTouchingAnyGateway() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let deploy = try await lab.deployer(["deploy", "test", "--version", "v7", "--yes"])
         #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
-        let test = await lab.state().scaleSet("test")
+        let test = try await lab.state().scaleSet("test")
         #expect(test?.instances.allSatisfy { $0.latestModelApplied && $0.appliedTag == "v7" } == true, "\(String(describing: test))")
-        #expect(await lab.requests().allSatisfy { !$0.path.lowercased().contains("applicationgateways") })
+        #expect(try await lab.requests().allSatisfy { !$0.path.lowercased().contains("applicationgateways") })
     }
 
     @Test func drainAndRestoreOneInstance() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let drain = try await lab.deployer(["drain", "prod", "web_2"])
         #expect(drain.status == 0, "\(drain.stdout)\n\(drain.stderr)")
-        #expect(await lab.outOfPool().map(\.id) == ["2"])
+        #expect(try await lab.outOfPool().map(\.id) == ["2"])
         let status = try await lab.deployer(["status", "prod"])
         #expect(status.stdout.contains("web_2"), "\(status.stdout)")
         #expect(status.stdout.contains("In service: 3 of 4"), "\(status.stdout)")
         let restore = try await lab.deployer(["restore", "prod", "web_2"])
         #expect(restore.status == 0, "\(restore.stdout)\n\(restore.stderr)")
-        #expect(await lab.outOfPool().isEmpty)
+        #expect(try await lab.outOfPool().isEmpty)
     }
 
     @Test func lockLivesInAzureSoAnotherMachineSeesIt() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let take = try await lab.deployer(["lock", "acquire", "prod", "--message", "db migration"], extra: ["DEPLOYER_USER": "alice"])
         #expect(take.status == 0, "\(take.stdout)\n\(take.stderr)")
-        #expect(await lab.state().scaleSet("web")?.tags["deployer-lock-user"] == "alice")
+        #expect(try await lab.state().scaleSet("web")?.tags["deployer-lock-user"] == "alice")
         // Another machine: its own state directory, another user.
         let other = lab.scratch.path + "/elsewhere"
         let deploy = try await lab.deployer(
             ["deploy", "prod", "--version", "v2", "--yes"], extra: ["DEPLOYER_USER": "bob", "DEPLOYER_STATE_DIR": other])
         #expect(deploy.status == 4, "\(deploy.stdout)\n\(deploy.stderr)")
         #expect((deploy.stdout + deploy.stderr).contains("alice"))
-        #expect(await lab.requests().allSatisfy { !$0.path.lowercased().hasSuffix("/manualupgrade") })
+        #expect(try await lab.requests().allSatisfy { !$0.path.lowercased().hasSuffix("/manualupgrade") })
         let release = try await lab.deployer(["lock", "release", "prod"], extra: ["DEPLOYER_USER": "alice"])
         #expect(release.status == 0, "\(release.stdout)\n\(release.stderr)")
-        #expect(await lab.state().scaleSet("web")?.tags["deployer-lock-user"] == nil)
+        #expect(try await lab.state().scaleSet("web")?.tags["deployer-lock-user"] == nil)
     }
 
     @Test func poolJoinedByNICReferenceIsRefusedBeforeAnythingChanges() async throws {
         let lab = try await AzureLab.start(byNIC: true)
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(deploy.status != 0)
         #expect(deploy.stderr.contains("NIC reference"), "\(deploy.stderr)")
-        #expect(await lab.requests().allSatisfy { $0.method == "GET" || $0.path.contains("oauth2") || $0.method == "PATCH" })
-        #expect(await lab.state().scaleSet("web")?.modelTag == "v1")
+        #expect(try await lab.requests().allSatisfy { $0.method == "GET" || $0.path.contains("oauth2") || $0.method == "PATCH" })
+        #expect(try await lab.state().scaleSet("web")?.modelTag == "v1")
     }
 
     @Test(arguments: ["Automatic", "Rolling"])
     func scaleSetNotInManualModeIsRefused(mode: String) async throws {
         let lab = try await AzureLab.start(upgradeMode: mode)
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(deploy.status != 0)
         #expect(deploy.stderr.contains("upgradePolicy.mode \(mode)"), "\(deploy.stderr)")
-        #expect(await lab.state().scaleSet("web")?.modelTag == "v1")
+        #expect(try await lab.state().scaleSet("web")?.modelTag == "v1")
     }
 
     /// Faults the client rides out: the deploy finishes and every instance is back in the pool.
@@ -139,12 +139,12 @@ import Testing
     ])
     func faultTheDeployRidesOut(_ fault: FaultSpec) async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
-        await lab.arm(fault)
+        defer { lab.stop() }
+        try await lab.arm(fault)
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(deploy.status == 0, "\(fault.kind): \(deploy.stdout)\n\(deploy.stderr)")
-        await Self.expectFullyRolled(lab)
-        let requests = await lab.requests()
+        try await Self.expectFullyRolled(lab)
+        let requests = try await lab.requests()
         #expect(requests.contains { $0.fault == fault.kind.rawValue }, "the fault was applied")
         if [.busy, .etagMismatch, .superseded, .lostUpdate].contains(fault.kind) {
             // A gateway write that did not land as sent is never re-sent blindly: a read comes first.
@@ -169,13 +169,13 @@ import Testing
     ])
     func faultThatStopsTheDeployLeavesTheInstanceOutAndSaysSo(_ fault: FaultSpec) async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
-        await lab.arm(fault)
+        defer { lab.stop() }
+        try await lab.arm(fault)
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         let output = deploy.stdout + deploy.stderr
         #expect(deploy.status != 0, "\(fault.kind): \(output)")
-        await Self.expectOutOfPoolReported(lab, "\(output)")
-        let out = await lab.outOfPool()
+        try await Self.expectOutOfPoolReported(lab, "\(output)")
+        let out = try await lab.outOfPool()
         #expect(out.count <= 1, "one instance at most is left out: \(out)")
         switch fault.kind {
         case .lroFailed: #expect(output.contains("VMExtensionProvisioningError"), "\(output)")
@@ -188,23 +188,23 @@ import Testing
 
     @Test func wrongAPIVersionFailsFastAndChangesNothing() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
-        await lab.arm(FaultSpec(method: "GET", path: "/networkInterfaces", kind: .wrongAPIVersion, count: 100))
+        defer { lab.stop() }
+        try await lab.arm(FaultSpec(method: "GET", path: "/networkInterfaces", kind: .wrongAPIVersion, count: 100))
         let deploy = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
         #expect(deploy.status != 0)
         #expect((deploy.stdout + deploy.stderr).contains("NoRegisteredProviderFound"), "\(deploy.stderr)")
-        #expect(await lab.requests().allSatisfy { $0.method == "GET" || $0.path.contains("oauth2") || $0.method == "PATCH" })
-        #expect(await lab.outOfPool().isEmpty)
+        #expect(try await lab.requests().allSatisfy { $0.method == "GET" || $0.path.contains("oauth2") || $0.method == "PATCH" })
+        #expect(try await lab.outOfPool().isEmpty)
     }
 
     @Test func refusedSecretIsOneClearErrorWithoutTheSecret() async throws {
         let lab = try await AzureLab.start()
-        defer { Task { await lab.stop() } }
+        defer { lab.stop() }
         let deploy = try await lab.deployer(
             ["deploy", "prod", "--version", "v2", "--yes"], extra: ["AZURE_CLIENT_SECRET": "wrong-secret-value"])
         #expect(deploy.status != 0)
         #expect(deploy.stderr.contains("AZURE_CLIENT_SECRET"), "\(deploy.stderr)")
         #expect(!deploy.stderr.contains("wrong-secret-value"))
-        #expect(await lab.outOfPool().isEmpty)
+        #expect(try await lab.outOfPool().isEmpty)
     }
 }

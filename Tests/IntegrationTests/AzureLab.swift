@@ -2,12 +2,11 @@ import AzureSimulator
 import Foundation
 import Testing
 
-/// The ARM simulator on 127.0.0.1 (in this process, port chosen by the system) with a scenario, a
-/// scratch directory holding environment files, and deployer run against it with the variables an
-/// Azure user sets.
+/// The ARM simulator on 127.0.0.1 (`deployer simulate azure`, port chosen by the system) with a
+/// scenario, a scratch directory holding environment files, and deployer run against it with the
+/// variables an Azure user sets.
 struct AzureLab {
-    let simulator: ARMSimulator
-    let server: ARMSimulatorServer
+    let simulator: SimulatorProcess
     let scratch: Scratch
     /// The client secret the simulator accepts; it must never appear in any output.
     var secret: String { secretValue }
@@ -74,23 +73,19 @@ struct AzureLab {
             .replacingOccurrences(of: "BY_NIC", with: byNIC ? "agw/pool" : "null")
         let secret = "s3cret-of-the-lab-\(UUID().uuidString.prefix(8))"
         yaml += "credentials:\n  - {client-id: deployer-ci, client-secret: \(secret)}\n"
-        let file = scratch.path + "/scenario.yml"
-        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-        let simulator = ARMSimulator(scenario: try SimulatorScenario.load(path: file))
-        let server = try await ARMSimulatorServer.start(simulator, port: 0)
-        return AzureLab(simulator: simulator, server: server, scratch: scratch, secret: secret)
+        let simulator = try await SimulatorProcess.start(scenario: yaml, in: scratch.path)
+        return AzureLab(simulator: simulator, scratch: scratch, secret: secret)
     }
 
-    init(simulator: ARMSimulator, server: ARMSimulatorServer, scratch: Scratch, secret: String) {
+    init(simulator: SimulatorProcess, scratch: Scratch, secret: String) {
         self.simulator = simulator
-        self.server = server
         self.scratch = scratch
         self.secretValue = secret
     }
 
     private let secretValue: String
 
-    var endpoint: String { "http://127.0.0.1:\(server.port)" }
+    var endpoint: String { simulator.baseURL }
 
     var variables: [String: String] {
         [
@@ -107,16 +102,16 @@ struct AzureLab {
             arguments, in: scratch.path, environment: variables.merging(extra) { _, new in new }, timeout: timeout)
     }
 
-    func state() async -> SimulatorState { await simulator.snapshot() }
+    func state() async throws -> SimulatorState { try await simulator.state() }
 
     /// Every ARM request the simulator answered (not the control API).
-    func requests() async -> [LoggedRequest] { await simulator.requestLog }
+    func requests() async throws -> [LoggedRequest] { try await simulator.requests() }
 
-    func arm(_ fault: FaultSpec) async { await simulator.arm(fault) }
+    func arm(_ fault: FaultSpec) async throws { try await simulator.arm(fault) }
 
     /// The IPs of the web scale set missing from the gateway pool.
-    func outOfPool() async -> [(id: String, ip: String)] {
-        let state = await state()
+    func outOfPool() async throws -> [(id: String, ip: String)] {
+        let state = try await state()
         let pool = Set(state.gateways.first?.pools.first?.addresses ?? [])
         return (state.scaleSet("web")?.instances ?? []).filter { !pool.contains($0.ip) }.map { ($0.id, $0.ip) }
     }
@@ -126,8 +121,8 @@ struct AzureLab {
         (try? String(contentsOfFile: scratch.path + "/inventories/.deployer/prod/arm-requests.log", encoding: .utf8)) ?? ""
     }
 
-    func stop() async {
-        await server.stop()
+    func stop() {
+        simulator.stop()
         scratch.remove()
     }
 }

@@ -69,7 +69,12 @@ public struct URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            // In a task of its own: cancelling a URLSession request in flight can leave its caller
+            // waiting for ever on Linux, so a cancelled caller waits for the answer instead (bounded by
+            // the request timeout) and drops it.
+            let session = self.session
+            let request = urlRequest
+            let (data, response) = try await Task { try await session.data(for: request) }.value
             guard let http = response as? HTTPURLResponse else { throw TransportFailure("not an HTTP response") }
             var headers: [String: String] = [:]
             for (name, value) in http.allHeaderFields {

@@ -1,0 +1,74 @@
+import AzureSimulator
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `deployer simulate azure` in a process of its own on 127.0.0.1 (port chosen by the system), read
+/// and steered through its control API. Out of the test process, so that tests blocking threads of
+/// their own can never starve the server that answers deployer.
+struct SimulatorProcess {
+    let running: DeployerProcess.Running
+    let port: Int
+    let directory: String
+
+    /// Starts the simulator with `scenario` (YAML) and waits (at most 20 s) until it listens.
+    static func start(scenario: String, in directory: String) async throws -> SimulatorProcess {
+        let file = directory + "/scenario.yml"
+        try scenario.write(toFile: file, atomically: true, encoding: .utf8)
+        let portFile = directory + "/simulator.port"
+        let running = try DeployerProcess.start(
+            ["simulate", "azure", "--port", "0", "--port-file", portFile, "--scenario", file], in: directory)
+        for _ in 0..<400 {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
+                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                return SimulatorProcess(running: running, port: port, directory: directory)
+            }
+            if !running.process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(running.process.processIdentifier, SIGKILL)
+        throw SimulatorError("deployer simulate azure did not start: \(running.stderr())\(running.stdout())")
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private func control(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+        var request = URLRequest(url: URL(string: baseURL + "/_simulator/" + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 30
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw SimulatorError("\(method) /_simulator/\(path): HTTP \(status) \(String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+
+    func state() async throws -> SimulatorState {
+        try JSONDecoder().decode(SimulatorState.self, from: try await control("GET", "state"))
+    }
+
+    func requests() async throws -> [LoggedRequest] {
+        try JSONDecoder().decode([LoggedRequest].self, from: try await control("GET", "requests"))
+    }
+
+    func arm(_ fault: FaultSpec) async throws {
+        _ = try await control("POST", "faults", body: try JSONEncoder().encode(fault))
+    }
+
+    /// Stops the simulator (SIGTERM, then SIGKILL after 5 s).
+    func stop() {
+        let pid = running.process.processIdentifier
+        kill(pid, SIGTERM)
+        if running.wait(timeout: 5) == nil {
+            kill(pid, SIGKILL)
+            _ = running.wait(timeout: 5)
+        }
+    }
+}
