@@ -39,7 +39,8 @@ public final class ARMSimulatorServer: Sendable {
             address: address, timeout: 3600, pool: NoDelaySocketPool(base: HTTPServer.defaultPool()), logger: .disabled,
             handler: handler)
         let failure = Mutex<String?>(nil)
-        let task = Task {
+        // Off the cooperative pool: child tasks and the simulator actor follow this preference.
+        let task = Task(executorPreference: DispatchTaskExecutor()) {
             do {
                 try await server.run()
             } catch {
