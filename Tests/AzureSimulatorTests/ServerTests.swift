@@ -31,7 +31,13 @@ import Testing
         let server = try await ARMSimulatorServer.start(simulator)
         defer { Task { await server.stop() } }
         #expect(server.port > 0)
-        let session = URLSession(configuration: .ephemeral)
+        // Callbacks on a serial queue of their own: under the full suite the CPU-wide dispatch pool
+        // can be held by tests that block, and URLSession's default delegate queue waits on it.
+        let callbackQueue = DispatchQueue(label: "server-tests-urlsession")
+        let callbacks = OperationQueue()
+        callbacks.underlyingQueue = callbackQueue
+        defer { withExtendedLifetime(callbackQueue) {} }
+        let session = URLSession(configuration: .ephemeral, delegate: nil, delegateQueue: callbacks)
         let base = server.baseURL
         let form = "grant_type=client_credentials&client_id=deployer-ci&client_secret=sim-secret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default"
         var tokenRequest = URLRequest(url: URL(string: "\(base)/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token")!)

@@ -36,13 +36,22 @@ struct SimulatorProcess {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
+    /// Callbacks on a serial queue of its own: the CPU-wide dispatch pool that URLSession's default
+    /// delegate queue uses can be held by tests that block while their child processes run.
+    static let callbackQueue = DispatchQueue(label: "simulator-control")
+    static let session: URLSession = {
+        let callbacks = OperationQueue()
+        callbacks.underlyingQueue = callbackQueue
+        return URLSession(configuration: .ephemeral, delegate: nil, delegateQueue: callbacks)
+    }()
+
     private func control(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         var request = URLRequest(url: URL(string: baseURL + "/_simulator/" + path)!)
         request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = 30
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.session.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             throw SimulatorError("\(method) /_simulator/\(path): HTTP \(status) \(String(decoding: data, as: UTF8.self))")
