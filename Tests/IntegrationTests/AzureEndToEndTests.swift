@@ -2,6 +2,10 @@ import AzureSimulator
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// deployer against the ARM simulator on 127.0.0.1: both strategies of the platform's pipelines, the
 /// manual drain and restore, the lock kept in Azure, and every fault of the ARM fact sheet, each with
 /// the outcome the client checklist calls for. After every run, an instance that is out of the
@@ -195,6 +199,44 @@ import Testing
         #expect((deploy.stdout + deploy.stderr).contains("NoRegisteredProviderFound"), "\(deploy.stderr)")
         #expect(try await lab.requests().allSatisfy { $0.method == "GET" || $0.path.contains("oauth2") || $0.method == "PATCH" })
         #expect(try await lab.outOfPool().isEmpty)
+    }
+
+    @Test func managedIdentityTokenComesFromIMDS() async throws {
+        let lab = try await AzureLab.start()
+        defer { lab.stop() }
+        let status = try await lab.deployer(
+            ["status", "prod"], extra: ["AZURE_CLIENT_SECRET": "", "AZURE_POD_IDENTITY_AUTHORITY_HOST": lab.endpoint])
+        #expect(status.status == 0, "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("In service: 4 of 4"), "\(status.stdout)")
+        #expect(try await lab.requests().contains { $0.path.hasSuffix("/metadata/identity/oauth2/token") && $0.status == 200 })
+    }
+
+    @Test func azureCLITokenIsUsedWhenNothingElseIsSet() async throws {
+        let lab = try await AzureLab.start()
+        defer { lab.stop() }
+        // A token from the simulator, handed out by an `az` of the test's own, as az prints it.
+        var request = URLRequest(url: URL(string: lab.endpoint + "/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(
+            "grant_type=client_credentials&client_id=deployer-ci&client_secret=\(lab.secret)&scope=https%3A%2F%2Fmanagement.azure.com%2F.default".utf8)
+        let (data, _) = try await SimulatorProcess.session.data(for: request)
+        let token = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["access_token"] as? String)
+        let bin = lab.scratch.path + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let expires = Int(Date().timeIntervalSince1970) + 3600
+        try """
+            #!/bin/sh
+            [ "$1 $2" = "account get-access-token" ] || { echo "ERROR: unexpected az $*" >&2; exit 2; }
+            echo '{"accessToken": "\(token)", "expiresOn": "2026-01-01 00:00:00.000000", "expires_on": \(expires), "subscription": "00000000-0000-0000-0000-000000000001", "tenant": "00000000-0000-0000-0000-0000000000aa", "tokenType": "Bearer"}'
+            """.write(toFile: bin + "/az", atomically: true, encoding: .utf8)
+        chmod(bin + "/az", 0o755)
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let status = try await lab.deployer(["status", "prod"], extra: ["AZURE_CLIENT_SECRET": "", "PATH": path])
+        #expect(status.status == 0, "\(status.stdout)\n\(status.stderr)")
+        #expect(!(status.stdout + status.stderr + lab.armRequestLog()).contains(token), "the token was printed")
+        let gone = try await lab.deployer(["status", "prod"], extra: ["AZURE_CLIENT_SECRET": "", "PATH": "/nonexistent"])
+        #expect(gone.status != 0)
+        #expect(gone.stderr.contains("az"), "\(gone.stderr)")
     }
 
     @Test func refusedSecretIsOneClearErrorWithoutTheSecret() async throws {
