@@ -1,7 +1,6 @@
 public import Deployer
 public import Foundation
 import Manifests
-import Synchronization
 
 /// How a call may be retried when ARM answers 429/5xx or the connection fails.
 public enum RetryRule: Sendable, Equatable {
@@ -64,7 +63,6 @@ public struct ARMClient: Sendable {
     let trace: @Sendable (ARMTraceEntry) -> Void
     /// Waits between polls and retries, and the deadlines of long-running operations.
     let clock: any DeployClock
-    private let counter = Counter()
 
     public init(
         endpoint: URL, tokens: TokenCache, transport: any HTTPTransport, policy: ARMPolicy = ARMPolicy(),
@@ -79,9 +77,6 @@ public struct ARMClient: Sendable {
     }
 
     func sleep(_ duration: Duration) async throws { try await clock.sleep(for: duration) }
-
-    /// HTTP requests sent so far (retries and polls included).
-    public var requestCount: Int { counter.value }
 
     // MARK: One call
 
@@ -119,7 +114,6 @@ public struct ARMClient: Sendable {
             if let ifMatch { headers["If-Match"] = ifMatch }
             let request = HTTPExchangeRequest(method: method, url: url, headers: headers, body: body?.data())
             let started = ContinuousClock.now
-            counter.add()
             let response: HTTPExchangeResponse
             do {
                 response = try await transport.send(request)
@@ -334,11 +328,4 @@ public struct ARMClient: Sendable {
     }
 
     static func displayPath(_ url: URL) -> String { url.path }
-
-    /// A counter shared by copies of the client.
-    final class Counter: Sendable {
-        private let count = Atomic<Int>(0)
-        func add() { count.add(1, ordering: .relaxed) }
-        var value: Int { count.load(ordering: .relaxed) }
-    }
 }

@@ -44,8 +44,6 @@ public actor TokenCache {
         self.now = now
     }
 
-    public var sourceName: String { source.name }
-
     /// A token valid for at least five more minutes.
     public func token() async throws -> AccessToken {
         if let current, current.expiresOn.timeIntervalSince(now()) > 300 { return current }

@@ -82,15 +82,6 @@ public struct ScaleSetInstance: Sendable, Equatable {
         failedExtension = Self.failedExtension(view)
     }
 
-    init(instanceID: String, name: String, view: JSONValue, latestModelApplied: Bool, provisioningState: String) {
-        self.instanceID = instanceID
-        self.name = name
-        self.latestModelApplied = latestModelApplied
-        self.provisioningState = provisioningState
-        healthCode = view.at("vmHealth.status.code").string
-        failedExtension = Self.failedExtension(view)
-    }
-
     static func failedExtension(_ view: JSONValue) -> String? {
         view["extensions"].array.first { ext in
             ext["statuses"].array.contains { ($0["code"].string ?? "").lowercased() == "provisioningstate/failed" }
@@ -142,14 +133,6 @@ public struct ScaleSetClient: Sendable {
     public func instances(instanceView: Bool = true) async throws -> [ScaleSetInstance] {
         let query = instanceView ? [("$expand", "instanceView")] : []
         return try await arm.list(path + "/virtualMachines", query: query, apiVersion: Self.computeVersion).map(ScaleSetInstance.init)
-    }
-
-    /// Instances whose `latestModelApplied` is false (server filter, checked again here).
-    public func staleInstances() async throws -> [ScaleSetInstance] {
-        try await arm.list(
-            path + "/virtualMachines", query: [("$filter", "properties/latestModelApplied eq false")], apiVersion: Self.computeVersion
-        )
-        .map(ScaleSetInstance.init).filter { !$0.latestModelApplied }
     }
 
     /// One instance with its instance view.
