@@ -53,7 +53,7 @@ lab-down:
 test: deps
 	scripts/conformance-venv.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	SWIFT=$(SWIFT) scripts/run-tests.sh
 
 bench: deps
 	$(SWIFT) build -c release --product deployer-bench

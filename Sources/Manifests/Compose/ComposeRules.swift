@@ -1,0 +1,4 @@
+extension RuleCatalog {
+    /// The Compose rules.
+    static let compose: [Rule] = []
+}

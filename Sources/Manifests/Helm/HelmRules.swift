@@ -1,0 +1,4 @@
+extension RuleCatalog {
+    /// The Helm rules.
+    static let helm: [Rule] = []
+}

@@ -1,0 +1,4 @@
+extension RuleCatalog {
+    /// The Kong rules.
+    static let kong: [Rule] = []
+}
