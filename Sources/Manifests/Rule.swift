@@ -31,7 +31,7 @@ public struct Rule: Sendable, Hashable {
 /// Every rule, by kind then id.
 public enum RuleCatalog {
     public static var all: [Rule] {
-        (core + compose + helm + kong).sorted {
+        (core + compose + composeChecks + helm + kong).sorted {
             ($0.kind.sortKey, $0.id) < ($1.kind.sortKey, $1.id)
         }
     }

