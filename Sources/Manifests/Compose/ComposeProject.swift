@@ -12,11 +12,18 @@ struct ComposeProject: Sendable {
     /// Locations of scalars whose interpolation used a variable that is not set; checks on such a
     /// value are skipped (the unset variable is reported instead).
     var unresolved: Set<SourceLocation>
+    /// Locations of every scalar whose text was interpolated (it held `$VAR` or `${…}`), set or not:
+    /// a password that comes from a variable is not a password written in plain text.
+    var interpolated: Set<SourceLocation>
 
-    init(root: YAMLNode, files: [String], directory: String, unresolved: Set<SourceLocation> = []) {
+    init(
+        root: YAMLNode, files: [String], directory: String, unresolved: Set<SourceLocation> = [],
+        interpolated: Set<SourceLocation> = []
+    ) {
         self.root = root
         self.files = files
         self.directory = directory
         self.unresolved = unresolved
+        self.interpolated = interpolated
     }
 }
