@@ -30,13 +30,13 @@ import Testing
         "derived-host-in-two-groups-conflicting-vars.yml", "k3s-ansible-inventory-sample.yml", "rke2-advanced-hosts.yml",
     ])
     func corpusInventoriesLoadWithoutErrors(name: String) throws {
-        let path = Self.fixture("corpus/\(name)")
+        let path = Self.fixture("corpus/inventory/\(name)")
         let (inventory, _) = try Inventory.load(path: path)
         #expect(!inventory.hosts.isEmpty)
     }
 
     @Test func siblingGroupsAtTheSameDepthResolveByName() throws {
-        let (inventory, _) = try Inventory.load(path: Self.fixture("corpus/derived-host-in-two-groups-conflicting-vars.yml"))
+        let (inventory, _) = try Inventory.load(path: Self.fixture("corpus/inventory/derived-host-in-two-groups-conflicting-vars.yml"))
         // rke2_agents and rke2_servers are both at depth 2; the later name (rke2_servers) wins.
         #expect(inventory.host(named: "server0.example.com")?.vars["node_role"] == "server")
         #expect(inventory.host(named: "server0.example.com")?.groups == ["rke2_cluster", "rke2_servers", "rke2_agents"])
