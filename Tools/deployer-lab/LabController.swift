@@ -5,7 +5,7 @@ import Glibc
 struct LabController: Sendable {
     let say: @Sendable (String) -> Void
 
-    static let readyTimeout: Duration = .seconds(15)
+    static let readyTimeout: Duration = .seconds(30)
 
     /// Starts every backend and load balancer of the layout and waits until each LB sees every
     /// server UP. On failure, stops whatever it started and throws.
