@@ -89,7 +89,7 @@ public enum ManifestValidator {
             compose.append(file)
             return []
         }
-        if InventoryLoader.looksLikeInventory(root) {
+        if InventoryLoader.looksLikeInventory(root) || looksLikeMistypedInventory(root, file: file) {
             return InventoryLoader.parse(text, file: file).1
         }
         guard explicit else { return yamlDiagnostics }
@@ -99,6 +99,20 @@ public enum ManifestValidator {
                     + "environment file); only its YAML was checked", at: SourceLocation(file: file, line: 1, column: 1),
                 rule: "unknown-kind")
         ]
+    }
+
+    /// An inventory with mistakes in it is still an inventory: a mapping of groups (null or mappings),
+    /// at least one of which uses `hosts`, `children` or `vars`, or a file named like one (`hosts.yml`,
+    /// `inventory*.yml`) whose values are all groups in shape. Its mistakes are then reported.
+    static func looksLikeMistypedInventory(_ root: YAMLNode, file: String) -> Bool {
+        guard let pairs = root.pairs, !pairs.isEmpty,
+            pairs.allSatisfy({ $0.value.isNull || $0.value.pairs != nil })
+        else { return false }
+        let usesGroupKeys = pairs.contains { pair in
+            pair.value.pairs?.contains { InventoryLoader.groupKeys.contains($0.key) } ?? false
+        }
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased()
+        return usesGroupKeys || name == "hosts" || name.hasPrefix("inventory")
     }
 
     /// Whether `directory` holds a `Chart.yaml`.

@@ -12,7 +12,7 @@ extension RuleCatalog {
         Rule("file-not-found", .error, .yaml, "a file given or referenced does not exist"),
         Rule("unknown-kind", .warning, .yaml, "a file named explicitly that is no manifest deployer knows; only its YAML is checked"),
         Rule("unreadable-file", .error, .yaml, "a file given or referenced cannot be read (a directory, permissions)"),
-        Rule("unknown-key", .error, .environment, "a key the environment file does not define; a near name is suggested"),
+        Rule("unknown-key", .error, .environment, "a key the format does not define (environment files, inventory groups); a near name is suggested"),
         Rule("missing-key", .error, .environment, "a required key is absent"),
         Rule("wrong-type", .error, .environment, "a value of the wrong kind (a list where a mapping belongs, text where a number does)"),
         Rule("out-of-range", .error, .environment, "a number or percentage outside what the key accepts"),
