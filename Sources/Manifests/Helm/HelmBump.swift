@@ -133,7 +133,9 @@ public struct HelmBump: Sendable, Equatable {
         if candidates.count == 1 { return (candidates[0].pair, candidates[0].path) }
         if candidates.isEmpty {
             var message = "no image tag in \(file): looked for `tag:` under a top-level `image:` mapping"
-            if root["image"] != nil { message += " (`image` at line \(root["image"]!.location.line) has no `tag`)" }
+            if let image = root.pairs?.last(where: { $0.key == "image" }) {
+                message += " (`image` at line \(image.keyLocation.line) has no `tag`)"
+            }
             message += " and under any other `image:` mapping, and found none; add `image: {repository: …, tag: …}` to values.yaml"
             throw HelmBumpError(.notFound, message)
         }

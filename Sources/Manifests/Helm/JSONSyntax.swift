@@ -97,8 +97,12 @@ struct JSONSyntax {
     }
 
     private mutating func literal(_ word: String) throws {
+        let start = index
         for expected in word.unicodeScalars {
-            guard current == expected else { throw failure("expected `\(word)`") }
+            guard current == expected else {
+                index = start
+                throw failure("expected `\(word)`")
+            }
             index += 1
         }
     }

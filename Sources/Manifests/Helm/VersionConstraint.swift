@@ -9,7 +9,15 @@ enum VersionConstraint {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return "it is empty" }
         for alternative in trimmed.components(separatedBy: "||") {
-            let words = alternative.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+            var words: [String] = []
+            for word in alternative.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) {
+                // `>= 1.2`: an operator written apart from its version.
+                if let last = words.last, operators.contains(last) {
+                    words[words.count - 1] = last + word
+                } else {
+                    words.append(word)
+                }
+            }
             guard !words.isEmpty else { return "`||` has nothing on one side" }
             var index = 0
             while index < words.count {
