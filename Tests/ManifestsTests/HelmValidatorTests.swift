@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import Manifests
+
+@Suite struct HelmValidatorTests {
+    /// The real-world corpus (`$DEPLOYER_CORPUS`, by default the shared copy); its charts are in `helm/`.
+    static let corpus = ProcessInfo.processInfo.environment["DEPLOYER_CORPUS"] ?? "/work/shared/corpus/manifests"
+
+    static var corpusCharts: [String] {
+        let helm = corpus + "/helm"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: helm)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: "\(helm)/\($0)/Chart.yaml") }.sorted().map { "\(helm)/\($0)" }
+    }
+
+    @Test(.enabled(if: !corpusCharts.isEmpty, "the corpus is not on this machine"), arguments: corpusCharts)
+    func realWorldChartHasNoErrors(_ chart: String) {
+        let diagnostics = ManifestValidator.validate(paths: [chart])
+        let errors = diagnostics.filter { $0.severity == .error }
+        #expect(errors.isEmpty, "\(errors.map(\.description).joined(separator: "\n"))")
+    }
+
+    /// Writes `files` into a fresh chart directory and validates it.
+    static func validate(_ files: [String: String]) throws -> [Diagnostic] {
+        let directory = NSTemporaryDirectory() + "helm-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, text) in files {
+            try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+        }
+        return ManifestValidator.validate(paths: [directory])
+    }
+
+    @Test func versionWrittenAsANumberShowsWhatYAMLMakesOfIt() throws {
+        let diagnostics = try Self.validate([
+            "Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.10\nappVersion: 2.0\nicon: https://example.com/i.png\n"
+        ])
+        let messages = diagnostics.filter { $0.rule == "helm/version-number" }.map(\.message)
+        #expect(messages.count == 2)
+        #expect(messages.contains { $0.contains("`version: 1.10`") && $0.contains("the number 1.1") && $0.contains("\"1.10\"") })
+        #expect(messages.contains { $0.contains("`appVersion: 2.0`") && $0.contains("the number 2 ") })
+    }
+
+    @Test func unknownKeysSuggestTheClosestField() throws {
+        let diagnostics = try Self.validate([
+            "Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\nicon: https://example.com/i.png\nmaintainer:\n  - name: x\n"
+        ])
+        #expect(diagnostics.map(\.message) == ["`maintainer` is not a Chart.yaml field; Helm ignores it; did you mean `maintainers`?"])
+    }
+
+    @Test func apiVersionSuggestionsAndV3() throws {
+        let v3 = try Self.validate(["Chart.yaml": "apiVersion: v3\nname: app\nversion: 1.0.0\nicon: https://example.com/i.png\n"])
+        #expect(v3.first?.message.contains("Helm 4") == true)
+        let two = try Self.validate(["Chart.yaml": "apiVersion: 2\nname: app\nversion: 1.0.0\nicon: https://example.com/i.png\n"])
+        #expect(two.first?.message.hasSuffix("did you mean `v2`?") == true)
+    }
+
+    @Test func missingRequiredFieldsAreAllReported() throws {
+        let diagnostics = try Self.validate(["Chart.yaml": "description: nothing else\n"])
+        #expect(Set(diagnostics.compactMap(\.rule)) == ["helm/api-version", "helm/chart-name", "helm/version", "helm/icon"])
+        #expect(diagnostics.allSatisfy { $0.location?.line == 1 && $0.location?.column == 1 })
+    }
+
+    @Test func imageTagMismatchNamesBothPlaces() throws {
+        let diagnostics = try Self.validate([
+            "Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\nappVersion: v2.0.0\nicon: https://example.com/i.png\n",
+            "values.yaml": "image:\n  tag: v1.9.0\n",
+        ])
+        let mismatch = try #require(diagnostics.first { $0.rule == "helm/image-tag-mismatch" })
+        #expect(mismatch.location?.line == 2 && mismatch.location?.column == 8)
+        #expect(mismatch.message.contains("Chart.yaml:4:13") && mismatch.message.contains("v2.0.0") && mismatch.message.contains("v1.9.0"))
+    }
+
+    @Test func jsonSyntaxErrorsHaveLineAndColumn() {
+        #expect(JSONSyntax.firstError(in: "{\"a\": [1, 2, {\"b\": null}], \"c\": \"\\u00e9\"}") == nil)
+        #expect(JSONSyntax.firstError(in: "{\n  \"a\": 1,\n}")?.line == 3)
+        #expect(JSONSyntax.firstError(in: "{\"a\": tru}").map { [$0.line, $0.column] } == [1, 7])
+        #expect(JSONSyntax.firstError(in: "[01]") != nil)
+        #expect(JSONSyntax.firstError(in: "{\"a\": \"x") != nil)
+        #expect(JSONSyntax.firstError(in: "{} []") != nil)
+    }
+}
