@@ -4,22 +4,6 @@ import Testing
 @testable import Manifests
 
 @Suite struct HelmValidatorTests {
-    /// The real-world corpus (Fixtures/corpus); its charts are in `helm/`.
-    static let corpus = CorpusTests.root
-
-    static var corpusCharts: [String] {
-        let helm = corpus + "/helm"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: helm)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: "\(helm)/\($0)/Chart.yaml") }.sorted().map { "\(helm)/\($0)" }
-    }
-
-    @Test(arguments: corpusCharts)
-    func realWorldChartHasNoErrors(_ chart: String) {
-        let diagnostics = ManifestValidator.validate(paths: [chart])
-        let errors = diagnostics.filter { $0.severity == .error }
-        #expect(errors.isEmpty, "\(errors.map(\.description).joined(separator: "\n"))")
-    }
-
     /// Writes `files` into a fresh chart directory and validates it.
     static func validate(_ files: [String: String]) throws -> [Diagnostic] {
         let directory = NSTemporaryDirectory() + "helm-\(UUID().uuidString)"
