@@ -2,6 +2,8 @@
 enum ComposeChecks {
     /// Every finding on `project`; each names the file and place that contributed the offending value.
     static func check(_ project: ComposeProject) -> [Diagnostic] {
-        []
+        var context = ComposeCheckContext(project: project)
+        context.checkSchema()
+        return context.diagnostics
     }
 }
