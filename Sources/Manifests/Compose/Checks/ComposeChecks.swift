@@ -4,6 +4,15 @@ enum ComposeChecks {
     static func check(_ project: ComposeProject) -> [Diagnostic] {
         var context = ComposeCheckContext(project: project)
         context.checkSchema()
+        context.checkReferences()
+        context.checkDependencies()
+        context.checkPorts()
+        context.checkNetworks()
+        context.checkContainerNames()
+        context.checkHealthchecks()
+        context.checkFiles()
+        context.checkImages()
+        context.checkPlaintextSecrets()
         return context.diagnostics
     }
 }
