@@ -1,15 +1,16 @@
 import Foundation
 
-/// Files a project needs on the machine that runs it, relative to the project directory: env files
-/// (and their syntax), secret and config files, bind-mount sources, local build contexts and
-/// Dockerfiles. Missing files are warnings: the manifests may be validated away from that machine.
+/// Files a project needs, relative to the project directory: env files (and their syntax), secret and
+/// config files, bind-mount sources, local build contexts and Dockerfiles. Missing files are warnings:
+/// the manifests may be validated away from the machine that runs them. Absolute and `~` paths name
+/// places on that machine, not in the project, and are not looked for.
 extension ComposeCheckContext {
     mutating func checkFiles() {
         var parsedEnvFiles = Set<String>()
         for service in services {
             let name = service.value
             for (node, required) in envFiles(of: name) {
-                guard let path = text(node), !path.hasPrefix("~") else { continue }
+                guard let path = text(node), Self.isProjectPath(path) else { continue }
                 let full = resolvedPath(path)
                 guard exists(full) else {
                     if required {
@@ -22,7 +23,7 @@ extension ComposeCheckContext {
                 if parsedEnvFiles.insert(full).inserted { checkEnvFileSyntax(full) }
             }
             for mount in ServiceMount.all(in: name, context: self) where mount.kind == .bind {
-                guard let source = mount.source, !source.hasPrefix("~") else { continue }
+                guard let source = mount.source, Self.isProjectPath(source) else { continue }
                 let full = resolvedPath(source)
                 if !exists(full) {
                     warning(
@@ -34,7 +35,7 @@ extension ComposeCheckContext {
         }
         for section in ["secrets", "configs"] {
             for entry in project.root[section]?.pairs ?? [] {
-                guard let node = entry.value["file"], let path = text(node), !path.hasPrefix("~") else { continue }
+                guard let node = entry.value["file"], let path = text(node), Self.isProjectPath(path) else { continue }
                 let full = resolvedPath(path)
                 if !exists(full) {
                     warning(
@@ -61,7 +62,7 @@ extension ComposeCheckContext {
         guard let build = service.value["build"], !build.isNull else { return }
         let contextNode = build.scalar != nil ? build : build["context"]
         let context = contextNode == nil ? "." : text(contextNode)
-        guard let context, !Self.isRemoteContext(context), !context.hasPrefix("~") else { return }
+        guard let context, !Self.isRemoteContext(context), Self.isProjectPath(context) else { return }
         let full = resolvedPath(context)
         guard exists(full) else {
             warning(
@@ -82,6 +83,12 @@ extension ComposeCheckContext {
     static func isRemoteContext(_ context: String) -> Bool {
         context.contains("://") || context.hasPrefix("git@") || context.hasPrefix("github.com/") || context.hasSuffix(".git")
             || context.contains(".git#")
+    }
+
+    /// A path inside the project tree (relative), as opposed to one on the machine that runs it.
+    static func isProjectPath(_ path: String) -> Bool {
+        !path.isEmpty && !path.hasPrefix("/") && !path.hasPrefix("~") && !path.hasPrefix("\\")
+            && !(path.count > 1 && path.dropFirst().first == ":")
     }
 
     private func exists(_ path: String) -> Bool {
