@@ -299,6 +299,33 @@ import Testing
         #expect(messages(text).contains { $0.contains("`CMD-SHEL`") && $0.hasSuffix("did you mean `CMD-SHELL`?") })
     }
 
+    @Test func findingsOnAMergedProjectNameTheFileThatContributedTheValue() throws {
+        let (base, _) = YAMLParser.parse("services:\n  web:\n    image: app:1.0\n    ports: [\"8080:80\"]\n", file: "compose.yaml")
+        let (overlay, _) = YAMLParser.parse(
+            "services:\n  admin:\n    image: app:1.0\n    ports: [\"8080:81\"]\n    depends_on: [wbe]\n", file: "compose.ci.yaml")
+        var root = try #require(base)
+        let extra = try #require(overlay?["services"]?.pairs)
+        let services = try #require(root.pairs?.firstIndex { $0.key == "services" })
+        var pairs = try #require(root.pairs)
+        pairs[services].value.content = .mapping((pairs[services].value.pairs ?? []) + extra)
+        root.content = .mapping(pairs)
+        let diagnostics = ComposeChecks.check(ComposeProject(root: root, files: ["compose.yaml", "compose.ci.yaml"], directory: "."))
+        #expect(diagnostics.map { "\($0.location!) \($0.rule!)" }.sorted() == [
+            "compose.ci.yaml:4:13 compose/port-conflict", "compose.ci.yaml:5:18 compose/undefined-service",
+        ])
+        #expect(diagnostics.contains { $0.message.contains("already published by service `web` at compose.yaml:4:13") })
+    }
+
+    @Test func valuesFromUnsetVariablesAreNotChecked() throws {
+        let (parsed, _) = YAMLParser.parse("services:\n  web:\n    image: nginx\n    ports: [\"99999:80\"]\n", file: "compose.yaml")
+        let root = try #require(parsed)
+        let image = try #require(root["services"]?["web"]?["image"]?.location)
+        let port = try #require(root["services"]?["web"]?["ports"]?.items?.first?.location)
+        #expect(!ComposeChecks.check(ComposeProject(root: root, files: ["compose.yaml"], directory: ".")).isEmpty)
+        let project = ComposeProject(root: root, files: ["compose.yaml"], directory: ".", unresolved: [image, port])
+        #expect(ComposeChecks.check(project).isEmpty)
+    }
+
     @Test func goDurations() {
         #expect(GoDuration.seconds("1m30s") == 90)
         #expect(GoDuration.seconds("500ms") == 0.5)
