@@ -1,6 +1,6 @@
 /// Networks: ipam subnets (valid, not overlapping), static addresses inside their network's subnets
 /// and not taken twice, `network_mode` together with `networks`, and ports published from services
-/// that sit only on internal networks.
+/// that sit only on internal networks; and container names, which live on the same host namespace.
 extension ComposeCheckContext {
     private struct Subnet {
         var network: String
