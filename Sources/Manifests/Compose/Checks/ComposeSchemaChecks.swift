@@ -1,0 +1,105 @@
+/// Keys and shapes against the Compose Specification's schema, the obsolete `version`, and services
+/// that have nothing to run.
+extension ComposeCheckContext {
+    mutating func checkSchema() {
+        checkShape(project.root, ComposeSchema.top, path: "")
+        if let version = project.root.pairs?.last(where: { $0.key == "version" }) {
+            warning(
+                "`version` is obsolete: compose ignores it and reads every file as the Compose Specification; remove it",
+                at: version.keyLocation, rule: "compose/version-obsolete")
+        }
+        for service in services {
+            guard let pairs = service.value.pairs else { continue }
+            let keys = Set(pairs.map(\.key))
+            // `extends` brings its image from the extended service; a provider service runs no container.
+            if keys.isDisjoint(with: ["image", "build", "extends", "provider"]) {
+                error(
+                    "service `\(service.key)` has neither `image` nor `build`: compose has nothing to run; add an `image:` or a `build:` context",
+                    at: service.keyLocation, rule: "compose/no-image")
+            }
+        }
+    }
+
+    private mutating func checkShape(_ node: YAMLNode, _ shape: ComposeShape, path: String) {
+        if node.isNull || node.scalar?.tag == "!reset" { return }
+        switch shape {
+        case .any:
+            return
+        case .scalar:
+            if node.scalar == nil { wrongType(node, shape, path: path) }
+        case .object(let keys, let extensions):
+            guard let pairs = node.pairs else { return wrongType(node, shape, path: path) }
+            for pair in pairs {
+                if let child = keys[pair.key] {
+                    checkShape(pair.value, child, path: join(path, pair.key))
+                } else if !(extensions && pair.key.hasPrefix("x-")) {
+                    unknownKey(pair, allowed: keys.keys.sorted(), path: path)
+                }
+            }
+        case .dictionary(let value, let names):
+            guard let pairs = node.pairs else { return wrongType(node, shape, path: path) }
+            for pair in pairs {
+                if names, !Self.isValidName(pair.key) {
+                    error(
+                        "`\(pair.key)` is not a valid name in `\(path)`: use letters, digits, `.`, `_` and `-` only",
+                        at: pair.keyLocation, rule: "compose/invalid-name")
+                }
+                checkShape(pair.value, value, path: join(path, pair.key))
+            }
+        case .list(let item):
+            guard let items = node.items else { return wrongType(node, shape, path: path) }
+            for (index, child) in items.enumerated() {
+                checkShape(child, item, path: "\(path)[\(index)]")
+            }
+        case .choice(let scalar, let list, let mapping):
+            let chosen: ComposeShape?
+            switch node.content {
+            case .scalar: chosen = scalar
+            case .sequence: chosen = list
+            case .mapping: chosen = mapping
+            }
+            guard let chosen else { return wrongType(node, shape, path: path) }
+            checkShape(node, chosen, path: path)
+        }
+    }
+
+    private func join(_ path: String, _ key: String) -> String {
+        path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+
+    private mutating func wrongType(_ node: YAMLNode, _ shape: ComposeShape, path: String) {
+        var message = "`\(path)` must be \(shape.expectation), not \(node.kindDescription)"
+        if case .scalar(let scalar) = node.content, shape.acceptsList {
+            message += "; write it as a list (`- \(scalar.text)`)"
+        }
+        error(message, at: node.location, rule: "compose/wrong-type")
+    }
+
+    private mutating func unknownKey(_ pair: YAMLPair, allowed: [String], path: String) {
+        let place = path.isEmpty ? "at the top level" : "in `\(path)`"
+        var message = "unknown key `\(pair.key)` \(place)"
+        if let guess = Suggestion.closest(to: pair.key, among: allowed) {
+            message += "; did you mean `\(guess)`?"
+        } else if allowed.count <= 12 {
+            message += "; expected one of " + allowed.map { "`\($0)`" }.joined(separator: ", ")
+        } else {
+            message += "; the Compose Specification does not define it (extension keys start with `x-`)"
+        }
+        error(message, at: pair.keyLocation, rule: "compose/unknown-key")
+    }
+}
+
+extension ComposeShape {
+    /// Whether a list is one of the accepted forms.
+    var acceptsList: Bool {
+        switch self {
+        case .list: return true
+        case .choice(_, let list, _): return list != nil
+        default: return false
+        }
+    }
+}
