@@ -127,8 +127,3 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         !identifier.isEmpty && identifier.allSatisfy { $0.isASCIIDigit || $0.isASCIILetter || $0 == "-" }
     }
 }
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-    var isASCIILetter: Bool { isASCII && isLetter }
-}

@@ -111,7 +111,3 @@ struct PortError: Error, Equatable {
     var message: String
     init(_ message: String) { self.message = message }
 }
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}
