@@ -203,6 +203,11 @@ extension ComposeLoader {
             return own
         }
         let base = resolveService(baseName, in: targetServices, file: targetFile, variables: variables, chain: visited)
+        merger.provenance.changes.append(
+            ComposeProvenance.Change(
+                path: "services.\(name)", action: .extended, new: baseNameLocation,
+                newText: "extends `\(baseName)`" + (targetFile == file ? "" : " of \(targetFile)"), old: base.location,
+                oldText: nil))
         return merger.merge(ComposeMerger.settle(base), own, path: ["services", name])
     }
 

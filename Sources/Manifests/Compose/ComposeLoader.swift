@@ -225,6 +225,8 @@ struct ComposeLoader {
                 }
             }
             scalar.text = result.text
+            // What was written is text: emptied by interpolation it is "", not null.
+            if result.text.isEmpty { scalar.isPlain = false }
             node.content = .scalar(scalar)
         }
         return node

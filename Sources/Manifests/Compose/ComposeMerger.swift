@@ -28,6 +28,8 @@ struct ComposeMerger {
         case logging
         /// `build`: a string is short for `{context: …}`.
         case build
+        /// `ulimits.*`: a number or a `{soft, hard}` mapping; mappings merge, anything else is replaced.
+        case replaceUnlessBothMappings
     }
 
     enum NameValue: Equatable {
@@ -61,6 +63,7 @@ struct ComposeMerger {
                 "security_opt", "group_add", "build.tags", "build.platforms":
                 return .unique(.value)
             case "logging": return .logging
+            case _ where path.count == 4 && path[2] == "ulimits": return .replaceUnlessBothMappings
             case "build": return .build
             default:
                 if path.count == 5, path[2] == "networks", path[4] == "aliases" { return .unique(.value) }
@@ -150,6 +153,12 @@ struct ComposeMerger {
             let baseMap = Self.buildMapping(base)
             let overMap = Self.buildMapping(over)
             return mergeStandard(baseMap, overMap, path: path)
+        case .replaceUnlessBothMappings:
+            if let basePairs = base.pairs, over.pairs != nil {
+                return mergeMappings(base, over, path: path, basePairs: basePairs)
+            }
+            record(.replaced, dotted, new: over, old: base)
+            return Self.settle(over)
         case .standard:
             return mergeStandard(base, over, path: path)
         }
@@ -189,10 +198,9 @@ struct ComposeMerger {
         diagnostics.append(
             .error(
                 "`\(dotted)` is \(over.kindDescription) here but \(base.kindDescription) at \(base.location), "
-                    + "and the two cannot be merged; write the same kind, or tag this value `!override` to replace it",
-                at: over.location, rule: "overlay/kind-mismatch"))
-        record(.replaced, dotted, new: over, old: base)
-        return Self.settle(over)
+                    + "and the two cannot be merged (this value is ignored); write the same kind, or tag this value "
+                    + "`!override` to replace it", at: over.location, rule: "overlay/kind-mismatch"))
+        return base
     }
 
     mutating func mergeMappings(

@@ -12,6 +12,8 @@ struct ComposeProvenance: Sendable, Equatable {
             case reset
             /// `!override`: the value was replaced whole, without merging.
             case overridden
+            /// A service took the settings of the service it `extends` (`old` is where that one is).
+            case extended
         }
 
         /// Dotted path of the value (`services.web.ports[1]`).

@@ -207,6 +207,8 @@ enum ComposeRenderer {
                     lines.append("    \(at)  \(change.path) replaced by \(change.newText ?? "")\(was)")
                 case .overridden:
                     lines.append("    \(at)  \(change.path) overridden whole (!override) by \(change.newText ?? "")\(was)")
+                case .extended:
+                    lines.append("    \(at)  \(change.path) \(change.newText ?? "extends") (defined at \(change.old.map(\.description) ?? "-"))")
                 case .reset:
                     lines.append("    \(change.path) removed (!reset)\(was)")
                 }
