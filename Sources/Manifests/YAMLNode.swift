@@ -14,6 +14,12 @@ struct YAMLNode: Sendable {
 
     var content: Content
     var location: SourceLocation
+    /// An explicit tag written on a mapping or a sequence (`!reset`, `!override`); a scalar's tag is
+    /// in its `YAMLScalar`.
+    var tag: String? = nil
+
+    /// The explicit tag of the node, whatever its kind.
+    var anyTag: String? { tag ?? scalar?.tag }
 
     var scalar: YAMLScalar? {
         if case .scalar(let scalar) = content { return scalar }

@@ -194,7 +194,8 @@ private struct Converter {
                 content: .scalar(YAMLScalar(text: scalar.string, isPlain: scalar.style == .plain, tag: explicit)),
                 location: location)
         case .sequence(let sequence):
-            return YAMLNode(content: .sequence(sequence.map { convert($0) }), location: location)
+            return YAMLNode(
+                content: .sequence(sequence.map { convert($0) }), location: location, tag: Self.explicitTag(sequence.tag))
         case .alias:
             return YAMLNode(content: .scalar(YAMLScalar(text: "", isPlain: true, tag: nil)), location: location)
         case .mapping(let mapping):
@@ -234,7 +235,14 @@ private struct Converter {
                     }
                 }
             }
-            return YAMLNode(content: .mapping(pairs), location: location)
+            return YAMLNode(content: .mapping(pairs), location: location, tag: Self.explicitTag(mapping.tag))
         }
+    }
+
+    /// A tag written in the file (`!reset`), nil for the resolved standard ones.
+    private static func explicitTag(_ tag: Tag) -> String? {
+        let raw = tag.rawValue
+        if raw.isEmpty || raw == "!" || raw.hasPrefix("tag:yaml.org,2002:") { return nil }
+        return raw
     }
 }
