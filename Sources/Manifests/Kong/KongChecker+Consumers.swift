@@ -66,7 +66,7 @@ extension KongChecker {
             }
             if pair.key == credential.unique, let scalar = value.scalar, !scalar.isNull, !Self.isInjected(scalar.text) {
                 let what = pair.key == credential.secret
-                    ? "\(credential.secretDescription) (value not shown)" : "\(credential.key) \(pair.key) `\(scalar.text)`"
+                    ? "`\(pair.key)` of \(credential.key) (the value is not shown)" : "\(credential.key) \(pair.key) `\(scalar.text)`"
                 claim("\(credential.key) \(pair.key)", scalar.text, what: what, at: value.location)
             }
         }

@@ -231,7 +231,8 @@ extension KongChecker {
         guard !fields.contains(where: { Self.hasValue(pairs, $0) }) else { return }
         error(
             "\(label) matches no request: for protocols \(protocols.sorted().joined(separator: ", ")) Kong requires at "
-                + "least one of " + fields.map { "`\($0)`" }.joined(separator: ", ") + "; add e.g. `paths: [/…]`",
+                + "least one of " + fields.map { "`\($0)`" }.joined(separator: ", ")
+                + (fields.contains("paths") ? "; add e.g. `paths: [/…]`" : ""),
             at: location, rule: "kong/route-matching")
     }
 
@@ -247,7 +248,11 @@ extension KongChecker {
                 at: location, rule: "kong/invalid-value")
             return false
         }
-        if let guess = Suggestion.closest(to: method, among: KongSchema.httpMethods) {
+        // A transposition (`POTS`) counts as one typo here; `PURGE` and other custom methods pass.
+        let letters = Array(method)
+        if let guess = KongSchema.httpMethods.first(where: {
+            $0.count >= 3 && (Array($0).sorted() == letters.sorted() || Suggestion.editDistance(Array($0), letters) == 1)
+        }) {
             error("\(label): `\(method)` is not an HTTP method; did you mean `\(guess)`?", at: location, rule: "kong/invalid-value")
             return false
         }

@@ -97,7 +97,7 @@ extension KongChecker {
 
     /// A target: `host:port` (or `host`, port 8000) with a weight of 0–65535, once per upstream.
     mutating func checkTarget(_ node: YAMLNode, path: String, upstream: String?) {
-        let label = Self.label("target", node, key: "target", path: path)
+        let label = path
         guard let pairs = entity(node, label, allowed: KongSchema.target, schema: "target") else { return }
         var owner = upstream
         if upstream == nil {
@@ -140,14 +140,14 @@ extension KongChecker {
         var host = Substring(target)
         var port: Substring?
         if target.hasPrefix("[") {
-            guard let close = target.firstIndex(of: "]") else { return "target `\(target)` has an unclosed `[`" }
+            guard let close = target.firstIndex(of: "]") else { return "`\(target)` has an unclosed `[`" }
             host = target[target.index(after: target.startIndex)..<close]
             let rest = target[target.index(after: close)...]
             if !rest.isEmpty {
-                guard rest.hasPrefix(":") else { return "target `\(target)` must be `[address]:port`" }
+                guard rest.hasPrefix(":") else { return "`\(target)` must be `[address]:port`" }
                 port = rest.dropFirst()
             }
-            guard host.contains(":") else { return "target `\(target)` puts a non-IPv6 address in brackets" }
+            guard host.contains(":") else { return "`\(target)` puts a non-IPv6 address in brackets" }
         } else if target.filter({ $0 == ":" }).count == 1, let colon = target.firstIndex(of: ":") {
             host = target[..<colon]
             port = target[target.index(after: colon)...]
@@ -155,7 +155,7 @@ extension KongChecker {
             return nil  // a bare IPv6 address
         }
         if let port, !(Int(port).map { (1...65535).contains($0) } ?? false) {
-            return "the port of target `\(target)` must be between 1 and 65535, not `\(port)`"
+            return "the port of `\(target)` must be between 1 and 65535, not `\(port)`"
         }
         if !target.hasPrefix("["), !isHostName(String(host)) {
             return "target `\(target)` must be `host:port`, with a host name or IP address"

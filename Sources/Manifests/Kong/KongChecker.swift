@@ -208,13 +208,15 @@ struct KongChecker {
     }
 
     mutating func boolean(_ node: YAMLNode, _ label: String, _ field: String) {
-        guard let scalar = node.scalar, scalar.isNull || scalar.bool != nil || Self.isInjected(scalar.text) else {
-            error(
-                "\(label): `\(field)` must be `true` or `false`, not \(node.kindDescription)"
-                    + (node.scalar.map { $0.isPlain ? "" : " (remove the quotes)" } ?? ""),
-                at: node.location, rule: "kong/wrong-type")
+        guard let scalar = node.scalar else {
+            error("\(label): `\(field)` must be `true` or `false`, not \(node.kindDescription)", at: node.location, rule: "kong/wrong-type")
             return
         }
+        guard !scalar.isNull, scalar.bool == nil, !Self.isInjected(scalar.text) else { return }
+        let unquoted = YAMLScalar(text: scalar.text, isPlain: true, tag: nil).bool != nil
+        error(
+            "\(label): `\(field)` must be `true` or `false`, not `\(scalar.text)`" + (unquoted ? "; remove the quotes" : ""),
+            at: node.location, rule: "kong/wrong-type")
     }
 
     /// One of a fixed set of words, with a suggestion for a near miss.
