@@ -100,3 +100,24 @@ public struct InventoryHost: Sendable, Equatable {
     /// Where to connect: `ansible_host` when set, else the inventory name.
     public var address: String { vars["ansible_host"] ?? name }
 }
+
+/// The group and variable names a platform's inventories follow, which deploys rely on.
+///
+/// The platform's Ansible (automation/prod-deployment) deploys the `backend_web` hosts one at a
+/// time, disabling each in every `backend_lb` host's HAProxy: the playbook reaches HAProxy through
+/// the LB host's `haproxy_admin_sock_path` and names the server by the web host's
+/// `haproxy_host_name`.
+struct InventoryConventions: Sendable {
+    /// The group of HAProxy load balancers.
+    var loadBalancerGroup: String
+    /// The variable holding each load balancer's HAProxy admin socket path.
+    var socketVariable: String
+    /// The group of backend servers behind the load balancers.
+    var webGroup: String
+    /// The variable holding each backend's server name in HAProxy.
+    var serverNameVariable: String
+
+    static let platform = InventoryConventions(
+        loadBalancerGroup: "backend_lb", socketVariable: "haproxy_admin_sock_path", webGroup: "backend_web",
+        serverNameVariable: "haproxy_host_name")
+}

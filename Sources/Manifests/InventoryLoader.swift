@@ -19,10 +19,14 @@ enum InventoryLoader {
             }
             return (nil, yamlDiagnostics)
         }
-        var builder = Builder(file: file)
+        var builder = Builder(file: file, text: text)
         builder.reader.diagnostics = yamlDiagnostics
         builder.read(root)
-        return (builder.inventory(), builder.reader.diagnostics)
+        let inventory = builder.inventory()
+        builder.checkReferences()
+        builder.checkAddresses(inventory)
+        builder.checkConventions(inventory, InventoryConventions.platform)
+        return (inventory, builder.reader.diagnostics)
     }
 
     /// Whether a parsed file looks like an inventory: a mapping whose values are all groups (null,
@@ -36,7 +40,7 @@ enum InventoryLoader {
         }
     }
 
-    private struct Builder {
+    struct Builder {
         let file: String
         var reader = ManifestReader()
         var groupOrder: [String] = ["all"]
@@ -46,8 +50,22 @@ enum InventoryLoader {
         var hostOrder: [String] = []
         var hostVars: [String: [String: String]] = [:]
         var hostLocations: [String: SourceLocation] = [:]
+        /// Where each variable was set, per host and per group (for messages about merged values).
+        var hostVarLocations: [String: [String: SourceLocation]] = [:]
+        var groupVarLocations: [String: [String: SourceLocation]] = [:]
+        /// Where each host's merged variables come from, filled by `inventory()`.
+        var varSources: [String: [String: SourceLocation]] = [:]
+        /// Groups written at the top level or with content somewhere; a name only ever listed empty
+        /// under `children:` is defined nowhere.
+        var definedGroups: Set<String> = ["all", "ungrouped"]
+        /// `children:` entries written empty: (child, where).
+        var emptyChildren: [(name: String, location: SourceLocation)] = []
+        let lines: [Substring]
 
-        init(file: String) { self.file = file }
+        init(file: String, text: String) {
+            self.file = file
+            self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        }
 
         mutating func read(_ root: YAMLNode) {
             guard let pairs = root.pairs else {
@@ -60,6 +78,7 @@ enum InventoryLoader {
                 reader.error("the inventory defines no groups", at: root.location, rule: "invalid-inventory")
             }
             for pair in pairs {
+                definedGroups.insert(pair.key)
                 readGroup(pair.key, pair.value, keyLocation: pair.keyLocation, parent: pair.key == "all" ? nil : "all")
             }
         }
@@ -83,6 +102,7 @@ enum InventoryLoader {
                 }
             }
             if node.isNull { return }
+            definedGroups.insert(name)
             guard let pairs = node.pairs else {
                 reader.error(
                     "group `\(name)` must be a mapping with `hosts`, `vars` or `children`, not \(node.kindDescription)",
@@ -93,8 +113,9 @@ enum InventoryLoader {
             for pair in pairs {
                 switch pair.key {
                 case "vars":
-                    for (key, value) in readVars(pair.value, owner: "group `\(name)`") {
+                    for (key, value, location) in readVars(pair.value, owner: "group `\(name)`") {
                         groups[name]?.vars[key] = value
+                        groupVarLocations[name, default: [:]][key] = location
                     }
                 case "hosts":
                     readHosts(pair.value, group: name)
@@ -107,6 +128,8 @@ enum InventoryLoader {
                         continue
                     }
                     for child in children {
+                        checkChildName(child.key, parent: name, at: child.keyLocation)
+                        if child.value.isNull { emptyChildren.append((child.key, child.keyLocation)) }
                         readGroup(child.key, child.value, keyLocation: child.keyLocation, parent: name)
                     }
                 default:
@@ -126,6 +149,7 @@ enum InventoryLoader {
             }
             for pair in pairs {
                 let host = pair.key
+                checkHostName(host, at: pair.keyLocation)
                 if hostLocations[host] == nil {
                     hostLocations[host] = pair.keyLocation
                     hostOrder.append(host)
@@ -142,13 +166,14 @@ enum InventoryLoader {
                         at: pair.value.location, rule: "invalid-host")
                     continue
                 }
-                for (key, value) in readVars(pair.value, owner: "host `\(host)`") {
+                for (key, value, location) in readVars(pair.value, owner: "host `\(host)`") {
                     hostVars[host]?[key] = value
+                    hostVarLocations[host, default: [:]][key] = location
                 }
             }
         }
 
-        mutating func readVars(_ node: YAMLNode, owner: String) -> [(String, String)] {
+        mutating func readVars(_ node: YAMLNode, owner: String) -> [(String, String, SourceLocation)] {
             guard !node.isNull else { return [] }
             guard let pairs = node.pairs else {
                 reader.error(
@@ -162,13 +187,14 @@ enum InventoryLoader {
                         "variable name `\(pair.key)` of \(owner) is not a valid identifier; Ansible cannot use it",
                         at: pair.keyLocation, rule: "variable-name")
                 }
+                checkVariable(pair, owner: owner)
                 let value: String
                 if let scalar = pair.value.scalar {
                     value = scalar.isNull ? "" : scalar.text
                 } else {
                     value = pair.value.flowText
                 }
-                return (pair.key, value)
+                return (pair.key, value, pair.value.location)
             }
         }
 
@@ -208,6 +234,8 @@ enum InventoryLoader {
                 for child in groups[name]?.children ?? [] { parents[child, default: []].append(name) }
             }
             let groups = self.groups
+            var varSources: [String: [String: SourceLocation]] = [:]
+            defer { self.varSources = varSources }
             var hosts: [InventoryHost] = []
             for name in hostOrder {
                 var member = Set<String>()
@@ -227,10 +255,14 @@ enum InventoryLoader {
                     return lhs < rhs
                 }
                 var vars: [String: String] = [:]
+                var sources: [String: SourceLocation] = [:]
                 for group in ordered {
                     vars.merge(groups[group]?.vars ?? [:]) { _, new in new }
+                    sources.merge(groupVarLocations[group] ?? [:]) { _, new in new }
                 }
                 vars.merge(hostVars[name] ?? [:]) { _, new in new }
+                sources.merge(hostVarLocations[name] ?? [:]) { _, new in new }
+                varSources[name] = sources
                 hosts.append(
                     InventoryHost(
                         name: name, vars: vars, groups: groupOrder.filter { $0 != "all" && member.contains($0) },

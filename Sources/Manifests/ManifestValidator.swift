@@ -79,11 +79,12 @@ public enum ManifestValidator {
             }
             return yamlDiagnostics
         }
-        if root["targets"] != nil {
-            return EnvironmentLoader.check(text: text, path: file).1
-        }
+        // Kong first: a Kong config may have a top-level `targets` list too.
         if KongValidator.looksLikeKong(root) {
             return KongValidator.validate(file: file, text: text)
+        }
+        if root["targets"] != nil {
+            return EnvironmentLoader.check(text: text, path: file).1
         }
         if root["services"]?.pairs != nil {
             compose.append(file)

@@ -41,5 +41,13 @@ extension RuleCatalog {
         Rule("variable-name", .error, .inventory, "a variable name that is not an identifier"),
         Rule("group-name", .warning, .inventory, "a group name with `-`, `.` or spaces, which Ansible rejects"),
         Rule("group-cycle", .error, .inventory, "a group that is its own descendant through `children`"),
+        Rule("inventory/host-name", .error, .inventory, "a host name YAML reads as a number or boolean (`1234:`); quote it"),
+        Rule("inventory/undefined-child", .warning, .inventory, "a child group defined nowhere and without hosts, which Ansible silently creates empty"),
+        Rule("inventory/reserved-child", .warning, .inventory, "`all` (or `ungrouped` outside `all`) listed as a child group"),
+        Rule("inventory/plaintext-secret", .warning, .inventory, "a password, secret, token or key variable written literally, not `!vault` or a lookup"),
+        Rule("inventory/ansible-host", .error, .inventory, "`ansible_host` that is neither an IP address nor a host name"),
+        Rule("inventory/duplicate-address", .warning, .inventory, "two hosts with the same `ansible_host` (and port); loopback is left out"),
+        Rule("inventory/lb-socket", .error, .inventory, "a `backend_lb` host without an absolute `haproxy_admin_sock_path`"),
+        Rule("inventory/server-name", .error, .inventory, "a `backend_web` host without a valid `haproxy_host_name` unique across the group"),
     ]
 }

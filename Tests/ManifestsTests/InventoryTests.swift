@@ -1,5 +1,5 @@
 import Foundation
-import Manifests
+@testable import Manifests
 import Testing
 
 @Suite struct InventoryTests {
@@ -70,6 +70,77 @@ import Testing
             ])
             #expect(error.diagnostics[0].message == "unknown key `host` in `web`; did you mean `hosts`?")
             #expect(error.diagnostics[1].message == "duplicate key 'vars'; it was first defined at line 2, column 3")
+        }
+    }
+
+    static func check(_ text: String) -> [Diagnostic] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inventory-\(UUID().uuidString).yml").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return ManifestValidator.validate(paths: [path]).map { diagnostic in
+            var copy = diagnostic
+            copy.location?.file = "hosts.yml"
+            return copy
+        }
+    }
+
+    @Test func theRepositoryInventoriesAndTheCorpusFollowTheConventions() {
+        let diagnostics = ManifestValidator.validate(paths: [
+            Self.repoRoot + "/inventories/hosts.yml", Self.repoRoot + "/inventories/local-haproxy-hosts.yml",
+            Self.fixture("corpus"),
+        ])
+        #expect(!diagnostics.containsErrors, "\(diagnostics)")
+        // The k3s sample's `token: "changeme!"` is the only secret written in plain text.
+        #expect(diagnostics.map { "\($0.location!.line):\($0.location!.column) \($0.rule!)" } == ["23:12 inventory/plaintext-secret"])
+    }
+
+    @Test func secretsAreNamedButNeverShown() {
+        let diagnostics = Self.check(
+            """
+            db:
+              vars:
+                db_password: Sup3rS3cret
+                api_token: "{{ lookup('env', 'TOKEN') }}"
+                vault_key: !vault |
+                  $ANSIBLE_VAULT;1.1;AES256
+                  6231
+            """)
+        #expect(diagnostics.map(\.description) == [
+            "hosts.yml:3:18: warning[inventory/plaintext-secret]: `db_password` of group `db` is a secret written in plain "
+                + "text; encrypt it with `ansible-vault encrypt_string` (a `!vault` value) or look it up (`{{ lookup(…) }}`)"
+        ])
+        #expect(!diagnostics[0].message.contains("Sup3r"))
+    }
+
+    @Test func serverNamesAreCheckedOnMergedVariables() {
+        // Names from group vars count, and every web host of the group (through child groups too) is checked.
+        let diagnostics = Self.check(
+            """
+            backend_web:
+              vars:
+                haproxy_host_name: shared
+              hosts:
+                10.0.5.10:
+              children:
+                canary:
+                  hosts:
+                    10.0.5.11:
+            backend_lb:
+              hosts:
+                10.0.3.20:
+                  haproxy_admin_sock_path: "{{ socket_path }}"
+            """)
+        #expect(diagnostics.map { "\($0.location!.line):\($0.location!.column) \($0.rule!)" } == ["3:24 inventory/server-name"])
+        #expect(diagnostics.first?.message.contains("`10.0.5.10` and `10.0.5.11`") == true)
+    }
+
+    @Test func addressesAreValidatedAsIPv4IPv6OrHostNames() {
+        typealias Builder = Manifests.InventoryLoader.Builder
+        for good in ["10.0.5.10", "web-1.example.com", "my_container", "::1", "2001:db8::8", "::ffff:10.0.0.1", "fe80::1:2:3:4:5:6"] {
+            #expect(Builder.isAddress(good), "\(good)")
+        }
+        for bad in ["10.0.5.256", "10.0.5", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "web 1", "-web", "http://x", ""] {
+            #expect(!Builder.isAddress(bad), "\(bad)")
         }
     }
 }
