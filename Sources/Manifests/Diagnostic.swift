@@ -33,6 +33,11 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
         Diagnostic(severity: .warning, message: message, location: location, rule: rule)
     }
 
+    /// Whether the finding points at a secret written in plain text: its source line is never shown.
+    var pointsAtSecret: Bool {
+        rule?.contains("plaintext") ?? false
+    }
+
     /// `severity[rule]`, or just the severity when there is no rule.
     var label: String {
         rule.map { "\(severity.rawValue)[\($0)]" } ?? severity.rawValue

@@ -37,6 +37,7 @@ public enum DiagnosticRenderer {
             else { continue }
             var sourceLine = String(fileLines[location.line - 1])
             if sourceLine.hasSuffix("\r") { sourceLine.removeLast() }
+            if diagnostic.pointsAtSecret { sourceLine = redacted(sourceLine, from: location.column) }
             let number = String(location.line)
             let gutter = String(repeating: " ", count: number.count)
             // Columns count Unicode scalars; keep tabs so the caret lines up under them.
@@ -49,6 +50,19 @@ public enum DiagnosticRenderer {
     }
 
     /// GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=RULE::message`.
+    /// The line with the secret a finding points at hidden: the key (and its `=` or `:`) is kept when
+    /// the finding points at a key; everything after it on the line is masked.
+    static func redacted(_ line: String, from column: Int) -> String {
+        let scalars = Array(line.unicodeScalars)
+        let start = min(max(0, column - 1), scalars.count)
+        let rest = String(String.UnicodeScalarView(scalars[start...]))
+        var kept = String(String.UnicodeScalarView(scalars[..<start]))
+        if let key = rest.prefixMatch(of: /["']?[A-Za-z0-9_.\-]+["']?[ \t]*[=:][ \t]*/) {
+            kept += key.output
+        }
+        return kept.count < line.unicodeScalars.count ? kept + "••••••" : kept
+    }
+
     public static func github(_ diagnostics: [Diagnostic]) -> String {
         Diagnostic.ordered(diagnostics).map { diagnostic in
             var properties: [String] = []

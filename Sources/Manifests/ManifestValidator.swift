@@ -69,24 +69,25 @@ public enum ManifestValidator {
         case .success(let contents): text = contents
         }
         let (root, yamlDiagnostics) = YAMLParser.parse(text, file: file)
-        if ComposeValidator.isComposeFileName(file) {
-            compose.append(file)
-            return []
-        }
+        let composeName = ComposeValidator.isComposeFileName(file)
         guard let root else {
+            if composeName {
+                compose.append(file)
+                return []
+            }
             if yamlDiagnostics.isEmpty && explicit {
                 return [.error("the file is empty", at: SourceLocation(file: file, line: 1, column: 1), rule: "empty-file")]
             }
             return yamlDiagnostics
         }
-        // Kong first: a Kong config may have a top-level `targets` list too.
+        // Content first: `production-compose.yml` may well be a deployer environment file.
         if KongValidator.looksLikeKong(root) {
             return KongValidator.validate(file: file, text: text)
         }
-        if root["targets"] != nil {
+        if root["targets"]?.pairs != nil {
             return EnvironmentLoader.check(text: text, path: file).1
         }
-        if root["services"]?.pairs != nil {
+        if root["services"]?.pairs != nil || composeName {
             compose.append(file)
             return []
         }

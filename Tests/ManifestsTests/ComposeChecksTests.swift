@@ -420,8 +420,8 @@ import Testing
     }
 
     @Test func dotEnvSyntax() {
-        #expect(DotEnvFile.problems(in: "A=1\n\n  # c\nexport B=2\nC: 3\nD\nE=\"multi\nline\"\nF='x' # c\n") == [])
-        #expect(DotEnvFile.problems(in: "MY VAR=1\n=2\nA=\"x\" y\n").map { "\($0.line):\($0.column)" } == ["1:4", "2:1", "3:7"])
+        #expect(DotEnvSyntax.problems(in: "A=1\n\n  # c\nexport B=2\nC: 3\nD\nE=\"multi\nline\"\nF='x' # c\n") == [])
+        #expect(DotEnvSyntax.problems(in: "MY VAR=1\n=2\nA=\"x\" y\n").map { "\($0.line):\($0.column)" } == ["1:4", "2:1", "3:7"])
     }
 
     @Test func addresses() {

@@ -87,7 +87,7 @@ import Testing
     @Test func theRepositoryInventoriesAndTheCorpusFollowTheConventions() {
         let diagnostics = ManifestValidator.validate(paths: [
             Self.repoRoot + "/inventories/hosts.yml", Self.repoRoot + "/inventories/local-haproxy-hosts.yml",
-            Self.fixture("corpus"),
+            Self.fixture("corpus/inventory"),
         ])
         #expect(!diagnostics.containsErrors, "\(diagnostics)")
         // The k3s sample's `token: "changeme!"` is the only secret written in plain text.

@@ -4,8 +4,8 @@ import Testing
 @testable import Manifests
 
 @Suite struct KongValidatorTests {
-    /// The real-world corpus (`DEPLOYER_CORPUS`, by default the shared copy).
-    static let corpus = ProcessInfo.processInfo.environment["DEPLOYER_CORPUS"] ?? "/work/shared/corpus/manifests"
+    /// The real-world corpus (Fixtures/corpus).
+    static let corpus = CorpusTests.root
 
     static func check(_ text: String) -> [Diagnostic] {
         Diagnostic.ordered(KongValidator.validate(file: "kong.yml", text: text))

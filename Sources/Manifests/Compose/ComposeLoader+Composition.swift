@@ -141,6 +141,8 @@ extension ComposeLoader {
             return YAMLNode(content: .mapping([]), location: SourceLocation(file: file, line: 1, column: 1))
         }
         guard let extends = service["extends"], var servicePairs = service.pairs else { return service }
+        // A failed `extends` leaves the service as written (with `extends`), so the checks do not
+        // report what the missing base would have given it (an image) on top of the failure.
         servicePairs.removeAll { $0.key == "extends" }
         var own = service
         own.content = .mapping(servicePairs)
@@ -158,7 +160,7 @@ extension ComposeLoader {
                     .error(
                         "`extends` of service `\(name)` needs `service:` (the service to extend)", at: extends.location,
                         rule: "compose/extends"))
-                return own
+                return service
             }
             baseName = text
             baseNameLocation = serviceNode.location
@@ -169,7 +171,7 @@ extension ComposeLoader {
                         .error(
                             "service `\(name)` extends a service of \(targetFile), which does not exist (the path is "
                                 + "relative to \(Self.directory(of: file)))", at: fileNode.location, rule: "compose/extends"))
-                    return own
+                    return service
                 }
                 guard let model = rawModel(targetFile, variables: variables, includeStack: [], referencedAt: fileNode.location)
                 else { return own }
@@ -180,7 +182,7 @@ extension ComposeLoader {
                 .error(
                     "`extends` is a service name or a mapping with `service` (and optionally `file`), not "
                         + extends.kindDescription, at: extends.location, rule: "compose/extends"))
-            return own
+            return service
         }
         let key = targetFile + "\u{0}" + baseName
         let here = file + "\u{0}" + name
@@ -192,7 +194,7 @@ extension ComposeLoader {
                 .error(
                     "extends cycle: \(names.joined(separator: " extends ")); a service cannot extend itself, directly or "
                         + "through others", at: baseNameLocation, rule: "compose/extends"))
-            return own
+            return service
         }
         guard targetServices.contains(where: { $0.key == baseName }) else {
             var message = "service `\(name)` extends `\(baseName)`, which \(targetFile == file ? "this file" : targetFile) does not define"
@@ -200,7 +202,7 @@ extension ComposeLoader {
                 message += "; did you mean `\(guess)`?"
             }
             diagnostics.append(.error(message, at: baseNameLocation, rule: "compose/extends"))
-            return own
+            return service
         }
         let base = resolveService(baseName, in: targetServices, file: targetFile, variables: variables, chain: visited)
         merger.provenance.changes.append(

@@ -97,7 +97,7 @@ extension ComposeCheckContext {
 
     private mutating func checkEnvFileSyntax(_ path: String) {
         guard case .success(let text) = ManifestFile.read(path) else { return }
-        for problem in DotEnvFile.problems(in: text) {
+        for problem in DotEnvSyntax.problems(in: text) {
             warning(
                 problem.message + " (compose cannot read this env file)",
                 at: SourceLocation(file: path, line: problem.line, column: problem.column), rule: "compose/env-file-syntax")

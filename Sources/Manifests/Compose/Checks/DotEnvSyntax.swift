@@ -2,7 +2,7 @@
 /// `KEY: value`, `export KEY=value`, a bare `KEY` (taken from the environment), `'single'` or
 /// `"double"` quoted values that may span lines, and `#` comments. Names hold letters, digits, `_`
 /// and `.`.
-enum DotEnvFile {
+enum DotEnvSyntax {
     struct Problem: Equatable {
         var line: Int
         var column: Int
