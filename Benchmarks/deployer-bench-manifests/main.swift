@@ -16,7 +16,9 @@
 // start), check-jsonschema as the command a developer would run.
 //
 //   scripts/bench-venv.sh        (once: puts check-jsonschema in .venv-bench)
-//   deployer-bench-manifests [--root DIR] [--runs 20] [--reference-runs 5] [--services 500]
+//   deployer-bench-manifests [--root DIR] [--runs 20] [--reference-runs 5] [--services 500] [--findings]
+//
+// --findings also prints what deployer found in the repository and in the generated project.
 
 import Foundation
 import Manifests
@@ -30,7 +32,7 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("deployer-bench-manifests: \(message)\n".utf8))
     exit(1)
 }
-let root = ManifestFile.normalize(option("--root") ?? FileManager.default.currentDirectoryPath)
+let root = URL(fileURLWithPath: option("--root") ?? FileManager.default.currentDirectoryPath).standardizedFileURL.path
 let runs = max(1, Int(option("--runs") ?? "") ?? 20)
 let referenceRuns = max(1, Int(option("--reference-runs") ?? "") ?? 5)
 let serviceCount = max(2, Int(option("--services") ?? "") ?? 500)
@@ -177,10 +179,18 @@ func summary(_ diagnostics: [Diagnostic]) -> String {
     return "\(errors) errors, \(diagnostics.count - errors) warnings"
 }
 
-let repositoryFindings = summary(ManifestValidator.validate(paths: repositoryPaths))
+let repositoryDiagnostics = ManifestValidator.validate(paths: repositoryPaths)
+let repositoryFindings = summary(repositoryDiagnostics)
 let ourRepository = measure(runs) { _ = ManifestValidator.validate(paths: repositoryPaths) }
 let ourRepositoryCompose = measure(runs) { _ = ManifestValidator.validate(paths: repositoryCompose) }
-let generatedFindings = summary(ManifestValidator.validateCompose(files: generated))
+let generatedDiagnostics = ManifestValidator.validateCompose(files: generated)
+let generatedFindings = summary(generatedDiagnostics)
+if arguments.contains("--findings") {
+    for diagnostic in repositoryDiagnostics + generatedDiagnostics {
+        print(diagnostic.description.replacingOccurrences(of: root + "/", with: "").replacingOccurrences(of: work + "/", with: ""))
+    }
+    print("")
+}
 let ourGenerated = measure(runs) { _ = ManifestValidator.validateCompose(files: generated) }
 
 let schemaFile = (try? FileManager.default.contentsOfDirectory(atPath: root + "/.venv-bench/lib"))?
