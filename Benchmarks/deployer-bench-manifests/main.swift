@@ -28,7 +28,9 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
+let work = NSTemporaryDirectory() + "deployer-bench-manifests-\(getpid())"
 func fail(_ message: String) -> Never {
+    try? FileManager.default.removeItem(atPath: work)
     FileHandle.standardError.write(Data("deployer-bench-manifests: \(message)\n".utf8))
     exit(1)
 }
@@ -161,7 +163,6 @@ func generateProject(in directory: String, services: Int) throws -> [String] {
 
 // MARK: - Running
 
-let work = NSTemporaryDirectory() + "deployer-bench-manifests-\(getpid())"
 do {
     try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 } catch { fail("cannot create \(work): \(error)") }
@@ -207,7 +208,7 @@ let referenceVersion = ((try? String(contentsOfFile: versionLog, encoding: .utf8
 func reference(_ files: [String]) -> (oneProcess: Double, perFile: Double, verdict: String) {
     let log = work + "/check-jsonschema.log"
     let status = run(checkJSONSchema, ["--schemafile", schemaFile] + files, log: log)
-    let verdict = status == 0 ? "schema ok" : "schema rejected (exit \(status)); see its output below"
+    let verdict = status == 0 ? "schema ok" : "schema rejected (exit \(status)); its output is printed above"
     if status != 0 { print((try? String(contentsOfFile: log, encoding: .utf8)) ?? "") }
     let one = measure(referenceRuns) { _ = run(checkJSONSchema, ["--schemafile", schemaFile] + files, log: log) }
     let each = measure(referenceRuns) {
