@@ -56,17 +56,20 @@ test: deps
 	SWIFT=$(SWIFT) scripts/run-tests.sh
 
 bench: deps
+	scripts/bench-venv.sh
 	$(SWIFT) build -c release --product deployer-bench
 	$(SWIFT) build -c release --product deployer-bench-haproxy
 	$(SWIFT) build -c release --product deployer-bench-azure
+	$(SWIFT) build -c release --product deployer-bench-manifests
 	$(SWIFT) build -c release --product deployer-lab
 	.build/release/deployer-bench
 	.build/release/deployer-bench-haproxy
 	.build/release/deployer-bench-azure
+	.build/release/deployer-bench-manifests
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 .build/release/deployer $(DESTDIR)$(PREFIX)/bin/deployer
 
 clean:
-	rm -rf .build $(DEMO_STATE) .venv-conformance
+	rm -rf .build $(DEMO_STATE) .venv-conformance .venv-bench

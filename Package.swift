@@ -88,6 +88,12 @@ let package = Package(
             path: "Benchmarks/deployer-bench-azure",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "deployer-bench-manifests",
+            dependencies: ["Manifests"],
+            path: "Benchmarks/deployer-bench-manifests",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ManifestsTests",
             dependencies: ["Manifests"],
