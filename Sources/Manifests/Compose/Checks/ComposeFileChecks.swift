@@ -102,5 +102,33 @@ extension ComposeCheckContext {
                 problem.message + " (compose cannot read this env file)",
                 at: SourceLocation(file: path, line: problem.line, column: problem.column), rule: "compose/env-file-syntax")
         }
+        checkEnvFileSecrets(text, file: path)
+    }
+
+    /// `NAME=value` lines of an env file whose name says they hold a secret and whose value is written
+    /// literally: the env file keeps it in plain text, next to the compose file.
+    private mutating func checkEnvFileSecrets(_ text: String, file: String) {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var body = line.drop(while: { $0 == " " || $0 == "\t" })
+            let indent = line.count - body.count
+            guard !body.hasPrefix("#") else { continue }
+            var skipped = indent
+            if body.hasPrefix("export ") {
+                body = body.dropFirst("export ".count)
+                skipped += "export ".count
+            }
+            guard let equals = body.firstIndex(of: "=") else { continue }
+            let name = body[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = body[body.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.hasSuffix("\r") { value.removeLast() }
+            let unquoted = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            guard let kind = Self.secretKind(name), !unquoted.isEmpty, !unquoted.contains("${"),
+                !unquoted.hasPrefix("/run/secrets/"), !["true", "false", "yes", "no"].contains(unquoted.lowercased())
+            else { continue }
+            warning(
+                "`\(name)` holds \(kind) in plain text in this env file; anyone who reads the repository has it: keep "
+                    + "the value out of the file (a secret store, `secrets:`, or the deploy environment)",
+                at: SourceLocation(file: file, line: index + 1, column: skipped + 1), rule: "compose/plaintext-secret")
+        }
     }
 }
