@@ -19,6 +19,9 @@ struct Compose: ParsableCommand {
                 then from the project's .env (or the --env-file files instead); the project directory \
                 is the first file's.
 
+                A secret written in plain text (a password, token or key in `environment`, which \
+                `deployer validate` reports) is printed masked, as ••••••.
+
                 --explain PATH prints, instead of the project, where each value under PATH was written \
                 (file:line:column) and what every later file changed there. PATH is dotted; list \
                 entries are [N].

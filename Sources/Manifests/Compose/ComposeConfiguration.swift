@@ -13,9 +13,34 @@ public struct ComposeConfiguration: Sendable {
         loader.requiredVariableSeverity = .error
         let project = loader.loadProject(files: files.map(ManifestFile.normalize))
         let checks = project.map(ComposeChecks.check) ?? []
+        let secrets = Set(checks.filter(\.pointsAtSecret).compactMap(\.location))
         return ComposeConfiguration(
-            diagnostics: Diagnostic.ordered(loader.diagnostics + checks), root: project?.root,
-            provenance: loader.merger.provenance)
+            diagnostics: Diagnostic.ordered(loader.diagnostics + checks),
+            root: project.map { redacting(secrets, in: $0.root) }, provenance: loader.merger.provenance)
+    }
+
+    /// The tree with every secret the checks found in plain text masked (`NAME=value` list entries
+    /// keep their name): the printed project never shows one.
+    static func redacting(_ secrets: Set<SourceLocation>, in node: YAMLNode, listItem: Bool = false) -> YAMLNode {
+        guard !secrets.isEmpty else { return node }
+        var copy = node
+        switch node.content {
+        case .scalar(var scalar):
+            guard secrets.contains(node.location) else { return node }
+            let name = listItem ? scalar.text.firstIndex(of: "=").map { String(scalar.text[...$0]) } ?? "" : ""
+            scalar.text = name + "••••••"
+            scalar.isPlain = false
+            copy.content = .scalar(scalar)
+        case .sequence(let items):
+            copy.content = .sequence(items.map { redacting(secrets, in: $0, listItem: true) })
+        case .mapping(let pairs):
+            copy.content = .mapping(pairs.map { pair in
+                var pair = pair
+                pair.value = redacting(secrets, in: pair.value)
+                return pair
+            })
+        }
+        return copy
     }
 
     /// Whether the project could be loaded without errors.
