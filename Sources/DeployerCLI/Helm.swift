@@ -22,11 +22,11 @@ struct Helm: ParsableCommand {
                 Example, in a release pipeline:
 
                   deployer helm bump manifests/helm/promo-service --image-tag v0.2.36
-                  Chart.yaml: version 0.1.4 → 0.1.5
+                  Chart.yaml: version 0.2.35 → 0.2.36
                   Chart.yaml: appVersion v0.2.35 → v0.2.36
                   values.yaml: image.tag v0.2.35 → v0.2.36
 
-                --version minor turns 0.1.4 into 0.2.0, major into 1.0.0; a pre-release is followed by its \
+                --version minor turns 0.2.35 into 0.3.0, major into 1.0.0; a pre-release is followed by its \
                 release (0.2.0-rc.1 → 0.2.0). --dry-run prints the diff and writes nothing.
 
                 Exit status: 0 bumped, 1 the chart has errors or no image tag, 2 usage or I/O error.
