@@ -159,7 +159,15 @@ enum Suggestion {
         let normalized = normalize(word)
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(normalized, normalize(candidate))
+            let other = normalize(candidate)
+            var distance = editDistance(normalized, other)
+            // A name with a suffix left off (`backend_db` for `backend_db_v2`) is nearer than one with
+            // letters changed.
+            if normalized.count >= 4, other.count > normalized.count, other.starts(with: normalized),
+                other.count - normalized.count <= 4
+            {
+                distance = min(distance, 1)
+            }
             let limit = max(1, min(3, candidate.count / 3))
             if distance <= limit, best == nil || distance < best!.1 {
                 best = (candidate, distance)
@@ -176,11 +184,17 @@ enum Suggestion {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)
+        var beforePrevious = previous
         for i in 1...a.count {
             var current = [i] + Array(repeating: 0, count: b.count)
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                // Two letters swapped (`wbe` for `web`) count as one edit.
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], beforePrevious[j - 2] + 1)
+                }
             }
+            beforePrevious = previous
             previous = current
         }
         return previous[b.count]
