@@ -14,44 +14,137 @@ import Testing
 /// is printed, and `DEPLOYER_FUZZ_SEED` / `DEPLOYER_FUZZ_COUNT` set it and the number of inputs.
 @Suite struct FuzzTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["DEPLOYER_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_260_601
-    static let count: Int = ProcessInfo.processInfo.environment["DEPLOYER_FUZZ_COUNT"].flatMap { Int($0) } ?? 1500
+    static let count: Int = ProcessInfo.processInfo.environment["DEPLOYER_FUZZ_COUNT"].flatMap { Int($0) } ?? 400
 
-    @Test func randomBytesNeverCrashAndLocateEveryDiagnostic() throws {
-        var random = FuzzRandom(seed: Self.seed)
-        let harness = try FuzzHarness()
-        defer { harness.remove() }
-        let started = ContinuousClock.now
-        for index in 0..<Self.count {
-            let length = random.int(below: 3) == 0 ? random.int(below: 4096) : random.int(below: 256)
-            // Half the inputs are drawn from YAML's own punctuation, so they get past the first token.
-            let alphabet = Array("abc:- \n\t#&*!|>'\"{}[],?%@`\u{FEFF}é0123456789.".utf8)
-            let bytes: [UInt8] = (0..<length).map { _ in
-                index % 2 == 0 ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
-            }
-            let problems = harness.run(bytes, variant: index)
-            #expect(problems.isEmpty, "random input \(index) (seed \(Self.seed)): \(problems.joined(separator: "; "))")
+    // Each run happens in a child process, so that a crash fails this test (with the input that caused
+    // it) instead of ending every other test of the run.
+    @Test func randomBytesNeverCrashAndLocateEveryDiagnostic() async {
+        let result = await #expect(
+            processExitsWith: .success, observing: [\.standardOutputContent]
+        ) {
+            FuzzRun.randomBytes()
         }
-        print("fuzz: \(Self.count) random inputs in \(ContinuousClock.now - started) (seed \(Self.seed); DEPLOYER_FUZZ_SEED, DEPLOYER_FUZZ_COUNT)")
+        FuzzRun.report(result, "random")
     }
 
-    @Test func mutatedManifestsNeverCrashAndLocateEveryDiagnostic() throws {
-        var random = FuzzRandom(seed: Self.seed &+ 1)
+    @Test func mutatedManifestsNeverCrashAndLocateEveryDiagnostic() async {
+        let result = await #expect(
+            processExitsWith: .success, observing: [\.standardOutputContent]
+        ) {
+            FuzzRun.mutations()
+        }
+        FuzzRun.report(result, "mutations")
+    }
+
+    // Regressions: inputs the runs above found, minimised.
+
+    /// A duration beyond Int64 milliseconds (`1e300`, `9999999999999h`) is a `wrong-type` error at the
+    /// value, not a trap converting the Double. Run in a child process: it crashed the whole run.
+    @Test func hugeDurationsAreReportedNotCrashedOn() async {
+        await #expect(processExitsWith: .success) {
+            for value in ["1e300", "9999999999999h", "9000000000000000000ms"] {
+                let text = "targets:\n  simulated:\n    count: 2\ndeploy:\n  simulated: {}\nstrategy:\n  pause: \(value)\n"
+                let (environment, diagnostics) = EnvironmentLoader.check(text: text, path: "env.yml")
+                let located = diagnostics.contains { $0.location == SourceLocation(file: "env.yml", line: 7, column: 10) }
+                if environment != nil || !located { exit(EXIT_FAILURE) }
+            }
+        }
+    }
+
+    /// libyaml puts the end of a file that lacks a final newline on a line of its own, past the last one;
+    /// a syntax error found there must still point inside the file.
+    @Test func syntaxErrorAtTheEndOfAFileIsLocatedInsideIt() {
+        let text = "key: value\nbroken"
+        let (root, diagnostics) = YAMLParser.parse(text, file: "a.yml")
+        #expect(root == nil)
+        #expect(diagnostics.map(\.rule) == ["yaml-syntax"])
+        for diagnostic in diagnostics {
+            #expect((1...2).contains(diagnostic.location?.line ?? 0), "\(diagnostic)")
+        }
+    }
+}
+
+/// The two runs, as the child process executes them: each problem is a `problem:` line on standard
+/// output, and each input is written to `lastInput` before it is tried, so a crash leaves it behind
+/// (its backtrace goes to standard error, which the run shows).
+enum FuzzRun {
+    static func lastInput(_ name: String) -> String {
+        // One file per worktree and run kind: other checkouts may run the same test at the same time.
+        let place = #filePath.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        return NSTemporaryDirectory() + "deployer-fuzz-\(String(place, radix: 36))-\(name).last"
+    }
+
+    static func randomBytes() {
+        var random = FuzzRandom(seed: FuzzTests.seed)
+        // Half the inputs are drawn from YAML's own punctuation, so they get past the first token.
+        let alphabet = Array("abc:- \n\t#&*!|>'\"{}[],?%@`\u{FEFF}é0123456789.".utf8)
+        run("random", "random inputs") { index in
+            let length = random.int(below: 3) == 0 ? random.int(below: 4096) : random.int(below: 256)
+            return (0..<length).map { _ in
+                index % 2 == 0 ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
+            }
+        }
+    }
+
+    static func mutations() {
+        var random = FuzzRandom(seed: FuzzTests.seed &+ 1)
         let seeds = FuzzCorpus.seeds()
-        #expect(seeds.count >= 20, "too few manifests to mutate: \(seeds.count)")
-        let harness = try FuzzHarness()
-        defer { harness.remove() }
-        let started = ContinuousClock.now
-        for index in 0..<Self.count {
+        guard seeds.count >= 20 else {
+            FileHandle.standardError.write(Data("too few manifests to mutate: \(seeds.count)\n".utf8))
+            exit(EXIT_FAILURE)
+        }
+        run("mutations", "mutations of \(seeds.count) manifests") { _ in
             var bytes = seeds.randomElement(using: &random) ?? []
             for _ in 0...random.int(below: 6) {
                 FuzzMutation.apply(to: &bytes, seeds: seeds, using: &random)
             }
-            let problems = harness.run(bytes, variant: index)
-            #expect(problems.isEmpty, "mutated input \(index) (seed \(Self.seed)): \(problems.joined(separator: "; "))")
+            return bytes
         }
+    }
+
+    private static func run(_ name: String, _ what: String, _ input: (Int) -> [UInt8]) {
+        guard let harness = try? FuzzHarness() else {
+            FileHandle.standardError.write(Data("cannot create a temporary directory\n".utf8))
+            exit(EXIT_FAILURE)
+        }
+        defer { harness.remove() }
+        let started = ContinuousClock.now
+        var failures = 0
+        for index in 0..<FuzzTests.count {
+            let bytes = input(index)
+            _ = FileManager.default.createFile(atPath: lastInput(name), contents: Data(bytes))
+            let problems = harness.run(bytes, variant: index)
+            if !problems.isEmpty {
+                failures += 1
+                let shown = String(decoding: bytes.prefix(300), as: UTF8.self).debugDescription
+                print("problem: input \(index) \(shown): " + problems.joined(separator: "; "))
+            }
+        }
+        try? FileManager.default.removeItem(atPath: lastInput(name))
         print(
-            "fuzz: \(Self.count) mutations of \(seeds.count) manifests in \(ContinuousClock.now - started) "
-                + "(seed \(Self.seed); DEPLOYER_FUZZ_SEED, DEPLOYER_FUZZ_COUNT)")
+            "fuzz: \(FuzzTests.count) \(what) in \(ContinuousClock.now - started), \(failures) with problems "
+                + "(seed \(FuzzTests.seed); set DEPLOYER_FUZZ_SEED, DEPLOYER_FUZZ_COUNT)")
+        exit(EXIT_SUCCESS)
+    }
+
+    /// Records each problem the child found, or the input it crashed on.
+    static func report(_ result: ExitTest.Result?, _ name: String) {
+        guard let result else {
+            let crashed = FileManager.default.contents(atPath: lastInput(name)).map { String(decoding: $0, as: UTF8.self) }
+            try? FileManager.default.removeItem(atPath: lastInput(name))
+            let shown = crashed?.debugDescription ?? "(not recorded)"
+            Issue.record("fuzz (\(name), seed \(FuzzTests.seed), \(FuzzTests.count) inputs) crashed on input \(shown)")
+            return
+        }
+        let output = String(decoding: result.standardOutputContent, as: UTF8.self)
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("problem: ") {
+                Issue.record("fuzz (\(name), seed \(FuzzTests.seed)) \(line.dropFirst(9))")
+            } else {
+                print(line)
+            }
+        }
+        #expect(output.contains("fuzz: \(FuzzTests.count) "), "the child did not finish its run")
     }
 }
 
