@@ -38,7 +38,7 @@ extension RuleCatalog {
         Rule("invalid-group", .error, .inventory, "a group that is not a mapping of `hosts`, `vars` and `children`"),
         Rule("invalid-host", .error, .inventory, "`hosts` that is not a mapping, or a host followed by something other than its variables"),
         Rule("invalid-vars", .error, .inventory, "`vars` that is not a mapping"),
-        Rule("variable-name", .error, .inventory, "a variable name that is not an identifier"),
+        Rule("variable-name", .warning, .inventory, "a variable name that is not an identifier"),
         Rule("group-name", .warning, .inventory, "a group name with `-`, `.` or spaces, which Ansible rejects"),
         Rule("group-cycle", .error, .inventory, "a group that is its own descendant through `children`"),
         Rule("inventory/host-name", .error, .inventory, "a host name YAML reads as a number or boolean (`1234:`); quote it"),
