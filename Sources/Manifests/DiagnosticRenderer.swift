@@ -17,7 +17,7 @@ public enum DiagnosticRenderer {
         var cache: [String: [Substring]?] = [:]
         func lines(of file: String) -> [Substring]? {
             if let cached = cache[file] { return cached }
-            let split = sources(file).map { $0.split(separator: "\n", omittingEmptySubsequences: false) }
+            let split = sources(file).map { $0.sourceLines }
             cache[file] = split
             return split
         }

@@ -5,7 +5,10 @@ extension Duration {
     /// Parses a manifest duration; returns nil when the text is not one.
     public init?(manifestText text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // About 292 million years: anything longer does not fit in milliseconds and is no duration.
+        let limit = Double(Int64.max) / 2
         if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite {
+            guard seconds * 1000 < limit else { return nil }
             self = .milliseconds(Int64((seconds * 1000).rounded()))
             return
         }
@@ -23,7 +26,10 @@ extension Duration {
             case "h": factor = 3_600_000
             default: return false
             }
-            total += Int64((value * factor).rounded())
+            guard value.isFinite, value * factor < limit else { return false }
+            let (sum, overflow) = total.addingReportingOverflow(Int64((value * factor).rounded()))
+            guard !overflow else { return false }
+            total = sum
             number = ""
             unit = ""
             sawAny = true

@@ -215,7 +215,7 @@ extension EnvironmentBuilder {
                     + "literally", at: imageNode.location, rule: "compose-image")
             return nil
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.sourceLines
         let line = imageNode.location.line - 1
         guard lines.indices.contains(line),
             ComposeImage.range(of: image, in: String(lines[line]), from: imageNode.location.column) != nil

@@ -64,7 +64,7 @@ enum InventoryLoader {
 
         init(file: String, text: String) {
             self.file = file
-            self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            self.lines = text.sourceLines
         }
 
         mutating func read(_ root: YAMLNode) {

@@ -14,11 +14,12 @@ enum ManifestFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(ManifestError(diagnostics: [.error("cannot read \(path)", at: reference ?? location(path), rule: "unreadable-file")]))
         }
+        // Checked on the bytes: decoding drops a byte order mark on some platforms.
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) {
+            return .failure(ManifestError(diagnostics: [.error("the file starts with a byte order mark; save it as UTF-8 without BOM", at: location(path), rule: "encoding")]))
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(ManifestError(diagnostics: [.error("\(path) is not UTF-8 text", at: location(path), rule: "encoding")]))
-        }
-        if text.hasPrefix("\u{FEFF}") {
-            return .failure(ManifestError(diagnostics: [.error("the file starts with a byte order mark; save it as UTF-8 without BOM", at: location(path), rule: "encoding")]))
         }
         return .success(text)
     }

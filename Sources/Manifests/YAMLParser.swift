@@ -54,7 +54,7 @@ enum YAMLParser {
 
     private static func extraDocument(_ node: Node, text: String, file: String) -> Diagnostic {
         var where_ = location(node.mark, file: file)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.sourceLines
         var line = min(where_.line, lines.count)
         while line >= 1 {
             if lines[line - 1].hasPrefix("---") {
@@ -89,13 +89,24 @@ enum YAMLParser {
             syntax = .error("invalid YAML: \(error)", at: location(nil, file: file), rule: "yaml-syntax")
         }
         if let line = syntax.location?.line, tabLines.contains(line) { return tabs }
-        return tabs + [syntax]
+        return tabs + [clamped(syntax, to: text)]
+    }
+
+    /// libyaml places an error at the end of input on a line past the last one when the file has
+    /// no final newline; such a finding goes to the end of the last line instead.
+    static func clamped(_ diagnostic: Diagnostic, to text: String) -> Diagnostic {
+        guard let location = diagnostic.location else { return diagnostic }
+        let lines = text.sourceLines
+        guard location.line > lines.count, let last = lines.last else { return diagnostic }
+        var copy = diagnostic
+        copy.location = SourceLocation(file: location.file, line: lines.count, column: last.unicodeScalars.count + 1)
+        return copy
     }
 
     /// Tabs in the indentation of a line: YAML allows only spaces there.
     static func tabDiagnostics(_ text: String, file: String) -> [Diagnostic] {
         var result: [Diagnostic] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.sourceLines.enumerated() {
             let scalars = Array(line.unicodeScalars)
             guard let firstContent = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" }),
                 let tab = scalars[..<firstContent].firstIndex(of: "\t")

@@ -6,7 +6,8 @@ import Testing
 /// The rule corpus: `Fixtures/rules/<case>/` holds manifest files and `expected.txt`, the exact
 /// findings (`file:line:column: severity[rule]`, one per line; `#` starts a comment; none for a
 /// valid case). `args.txt` (`-f a.yml -f b.yml`) validates those files as one compose project instead
-/// of the whole directory; `env.txt` (`NAME=value` lines) is the environment interpolation sees.
+/// of the whole directory; `paths.txt` (one per line) names the files to validate, as a user naming
+/// them on the command line would; `env.txt` (`NAME=value` lines) is the environment interpolation sees.
 @Suite struct RuleCaseTests {
     static let root = Bundle.module.url(forResource: "Fixtures/rules", withExtension: nil)!.path
 
@@ -36,6 +37,10 @@ import Testing
             let words = args.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
             let files = zip(words, words.dropFirst()).filter { $0.0 == "-f" }.map { "\(directory)/\($0.1)" }
             return ManifestValidator.validateCompose(files: files, options: options)
+        }
+        if let list = try? String(contentsOfFile: "\(directory)/paths.txt", encoding: .utf8) {
+            let paths = list.split(separator: "\n").map { "\(directory)/\($0)" }
+            return ManifestValidator.validate(paths: paths, options: options)
         }
         return ManifestValidator.validate(paths: [directory], options: options)
     }

@@ -134,7 +134,7 @@ struct ComposeLoader {
                     at: parsed.location, rule: "compose/structure"))
             return nil
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.sourceLines
         var model = interpolate(parsed, path: [], variables: variables, lines: lines)
         model = checkStructure(model)
         if let include = model["include"] {

@@ -10,7 +10,7 @@ enum DotEnvFile {
     ) {
         var variables: [String: String] = [:]
         var diagnostics: [Diagnostic] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, rawLine) in text.sourceLines.enumerated() {
             var line = Substring(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
             line = line.drop(while: { $0 == " " || $0 == "\t" })
             if line.isEmpty || line.hasPrefix("#") { continue }

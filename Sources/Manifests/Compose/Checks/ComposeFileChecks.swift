@@ -108,7 +108,7 @@ extension ComposeCheckContext {
     /// `NAME=value` lines of an env file whose name says they hold a secret and whose value is written
     /// literally: the env file keeps it in plain text, next to the compose file.
     private mutating func checkEnvFileSecrets(_ text: String, file: String) {
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.sourceLines.enumerated() {
             var body = line.drop(while: { $0 == " " || $0 == "\t" })
             let indent = line.count - body.count
             guard !body.hasPrefix("#") else { continue }
