@@ -121,12 +121,7 @@ extension EnvironmentBuilder {
 
     /// An admin socket as haproxy.cfg writes it: a path, `unix@PATH`, or `ipv4@HOST:PORT` / `ipv6@[HOST]:PORT`.
     mutating func checkSocket(_ socket: String, at location: SourceLocation, path: String) {
-        if socket.hasPrefix("/") || socket.hasPrefix("unix@/") { return }
-        if let match = socket.wholeMatch(of: /(?:ipv4|ipv6|tcp|tcp4|tcp6)@(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})/),
-            let port = Int(match.output.2), (1...65535).contains(port)
-        {
-            return
-        }
+        if AdminSocketText.isValid(socket) { return }
         reader.error(
             "`\(path)`: \(socket.debugDescription) is not an admin socket: write an absolute Unix socket path "
                 + "(/run/haproxy/admin.sock) or ipv4@HOST:PORT / ipv6@[HOST]:PORT, as in haproxy.cfg's `stats socket`",
@@ -335,5 +330,19 @@ extension EnvironmentBuilder {
         default:
             return nil
         }
+    }
+}
+
+/// How haproxy.cfg's `stats socket` names an admin socket: an absolute path, `unix@PATH`, or
+/// `ipv4@HOST:PORT` / `ipv6@[HOST]:PORT`.
+enum AdminSocketText {
+    static func isValid(_ socket: String) -> Bool {
+        if socket.hasPrefix("/") || socket.hasPrefix("unix@/") { return true }
+        if let match = socket.wholeMatch(of: /(?:ipv4|ipv6|tcp|tcp4|tcp6)@(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})/),
+            let port = Int(match.output.2), (1...65535).contains(port)
+        {
+            return true
+        }
+        return false
     }
 }

@@ -132,7 +132,7 @@ extension InventoryLoader.Builder {
         }
     }
 
-    /// The platform's rules: every load balancer has an absolute admin socket path; every web host
+    /// The platform's rules: every load balancer has an admin socket (an absolute path or ipv4@HOST:PORT); every web host
     /// has an HAProxy server name, unique across the group.
     mutating func checkConventions(_ inventory: Inventory, _ conventions: InventoryConventions) {
         for host in inventory.hosts(inGroup: conventions.loadBalancerGroup) {
@@ -145,10 +145,10 @@ extension InventoryLoader.Builder {
                     at: host.location, rule: "inventory/lb-socket")
                 continue
             }
-            if !path.hasPrefix("/"), !path.contains("{{") {
+            if !AdminSocketText.isValid(path), !path.contains("{{") {
                 reader.error(
-                    "`\(variable)` of load balancer `\(host.name)` must be an absolute path to HAProxy's admin socket, "
-                        + "not `\(path)`",
+                    "`\(variable)` of load balancer `\(host.name)` must be HAProxy's admin socket: an absolute path "
+                        + "(/run/haproxy/admin.sock) or ipv4@HOST:PORT, as in haproxy.cfg's `stats socket`; not `\(path)`",
                     at: varSources[host.name]?[variable] ?? host.location, rule: "inventory/lb-socket")
             }
         }

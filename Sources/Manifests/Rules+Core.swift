@@ -47,7 +47,7 @@ extension RuleCatalog {
         Rule("inventory/plaintext-secret", .warning, .inventory, "a password, secret, token or key variable written literally, not `!vault` or a lookup"),
         Rule("inventory/ansible-host", .error, .inventory, "`ansible_host` that is neither an IP address nor a host name"),
         Rule("inventory/duplicate-address", .warning, .inventory, "two hosts with the same `ansible_host` (and port); loopback is left out"),
-        Rule("inventory/lb-socket", .error, .inventory, "a `backend_lb` host without an absolute `haproxy_admin_sock_path`"),
+        Rule("inventory/lb-socket", .error, .inventory, "a `backend_lb` host without `haproxy_admin_sock_path`, or one that is no admin socket (absolute path or ipv4@HOST:PORT)"),
         Rule("inventory/server-name", .error, .inventory, "a `backend_web` host without a valid `haproxy_host_name` unique across the group"),
     ]
 }
