@@ -92,6 +92,7 @@ let package = Package(
             name: "deployer-bench-manifests",
             dependencies: ["Manifests"],
             path: "Benchmarks/deployer-bench-manifests",
+            exclude: ["requirements.txt"],
             swiftSettings: strict
         ),
         .testTarget(
