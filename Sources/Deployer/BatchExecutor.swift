@@ -254,7 +254,12 @@ struct BatchExecutor: Sendable {
         var steps: [String] = []
         switch outcome {
         case .interrupted:
-            steps.append("Run `deployer resume \(env)` to carry on, or `deployer abort \(env)` to put everything back.")
+            let out = results.filter { !$0.restored }.count
+            let left = Set(results.filter { $0.outcome == .interrupted }.map(\.target)).union(notStarted)
+            steps.append(
+                (out == 0 ? "Every target is in service as it was before the deploy or on \(request.version). " : "")
+                    + "\(left.count) target(s) not deployed yet. Run `deployer resume \(env)` to carry on, "
+                    + "or `deployer abort \(env)` to end the deploy here.")
         case .stopped:
             if let stopReason { steps.append("Stopped: \(stopReason).") }
             if !notStarted.isEmpty {
@@ -267,6 +272,11 @@ struct BatchExecutor: Sendable {
             steps.append(
                 "\(failed.target) is out of service on \(failed.version ?? "an unknown version"): fix it, then "
                     + "`deployer restore \(env) \(failed.target)` or deploy again.")
+        }
+        for stopped in results where stopped.outcome == .interrupted && !stopped.restored {
+            steps.append(
+                "\(stopped.target) is out of service on \(stopped.version ?? "an unknown version") (\(stopped.message ?? "interrupted")): "
+                    + "`deployer resume \(env)` or `deployer abort \(env)` puts it back.")
         }
         return steps
     }

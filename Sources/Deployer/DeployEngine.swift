@@ -35,7 +35,9 @@ public struct LockHeld: Error, LocalizedError, CustomStringConvertible, Sendable
     public var description: String {
         let what = holder.manual ? "locked by \(holder.user)" : "\(holder.command) in progress by \(holder.user)"
         let why = holder.message.map { ": \($0)" } ?? ""
-        return "\(what) on \(holder.host) (pid \(holder.pid)) since \(holder.since.formatted(.iso8601))\(why)"
+        // A manual lock outlives the `lock acquire` that took it: its pid would name a process long gone.
+        let pid = holder.manual || holder.pid <= 0 ? "" : " (pid \(holder.pid))"
+        return "\(what) on \(holder.host)\(pid) since \(holder.since.formatted(.iso8601))\(why)"
     }
     public var errorDescription: String? { description }
 }
@@ -59,11 +61,16 @@ public struct DeployEngine: Sendable {
 
     /// Takes the lock, plans from fresh state, and rolls the fleet. Throws `LockHeld` when another
     /// deploy holds the lock, and `DeployerError` when the plan has blockers (nothing is changed then).
-    public func deploy(_ request: DeployRequest, journal: any Journal) async throws -> DeploySummary {
+    /// - Parameter afterLock: runs once the lock is held, before anything else; what it throws is
+    ///   rethrown with the lock released and nothing changed (e.g. an unfinished deploy found).
+    public func deploy(
+        _ request: DeployRequest, journal: any Journal, afterLock: @Sendable () async throws -> Void = {}
+    ) async throws -> DeploySummary {
         if let holder = try await ctx.lock.acquire(request.holder) { throw LockHeld(holder: holder) }
-        ctx.events.emit(.lockAcquired(request.holder))
         let plan: DeployPlan
         do {
+            try await afterLock()
+            ctx.events.emit(.lockAcquired(request.holder))
             plan = try await self.plan(request)
         } catch {
             try? await ctx.lock.release(request.holder)

@@ -11,9 +11,13 @@ struct DrainWait: Sendable {
     /// the target drained in time.
     /// `sessions` is nil for a pool that cannot count them but still holds connections (connection
     /// draining with a fixed timeout).
-    func run(_ target: TargetID, pools: [PoolID]) async throws -> [(pool: PoolID, sessions: Int?)] {
+    /// `stopWhen` is asked at every poll; when it answers true the wait ends by throwing `Stopped`.
+    func run(
+        _ target: TargetID, pools: [PoolID], stopWhen: @Sendable () -> Bool = { false }
+    ) async throws -> [(pool: PoolID, sessions: Int?)] {
         let began = ctx.clock.now()
         while true {
+            if stopWhen() { throw Stopped() }
             let members = try await ctx.traffic.members(of: target)
             let now = ctx.clock.now()
             let open = pools.compactMap { pool -> (pool: PoolID, sessions: Int?)? in
@@ -48,6 +52,9 @@ struct DrainWait: Sendable {
             try await ctx.clock.sleep(for: pause)
         }
     }
+
+    /// The wait was stopped by its `stopWhen` (an interrupt or an abort) before the target drained.
+    struct Stopped: Error {}
 
     /// "3 session(s) on lb-1, connections still draining on appgw/pool".
     static func describe(_ open: [(pool: PoolID, sessions: Int?)]) -> String {

@@ -30,6 +30,8 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         case stepStarted = "step-started"
         case stepFinished = "step-finished"
         case targetFinished = "target-finished"
+        /// A target put back where it was before its update began (an interrupt): not started after all.
+        case targetReleased = "target-released"
         case batchFinished = "batch-finished"
         case abortRequested = "abort-requested"
         case deployInterrupted = "deploy-interrupted"

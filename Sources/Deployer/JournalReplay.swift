@@ -74,6 +74,10 @@ public struct JournalReplay: Sendable, Equatable {
             finished[target] = FinishedTarget(
                 outcome: outcome, version: record.version, fromVersion: record.fromVersion ?? flight?.fromVersion,
                 restored: record.ok ?? false, baseline: flight?.baseline ?? Self.pools(record.baseline))
+        case .targetReleased:
+            guard let target = record.target else { return }
+            inFlight[target] = nil
+            finished[target] = nil
         case .deployFinished:
             isFinished = true
             outcome = record.outcome

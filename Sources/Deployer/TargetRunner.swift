@@ -2,8 +2,10 @@ import Foundation
 import Manifests
 
 /// Moves one target through drain → wait → update → verify → restore → confirm, journaling before
-/// and after every step. A failure leaves the target out of the pools and says so; a stop request
-/// (interrupt, abort) is honoured between steps.
+/// and after every step. A failure leaves the target out of the pools and says so. An abort is
+/// honoured between steps. An interrupt (Ctrl-C, SIGTERM, SIGHUP) stops a target that has not reached
+/// its update (it is put back where it was and counts as not started), and lets a target whose update
+/// has begun finish it, be verified and be restored: stopping there would leave it out of service.
 struct TargetRunner: Sendable {
     let ctx: DeployContext
     let journal: any Journal
@@ -48,19 +50,21 @@ struct TargetRunner: Sendable {
                     fromVersion: fromVersion, baseline: Dictionary(uniqueKeysWithValues: baseline.map { ($0.key.rawValue, $0.value) })))
             let servingPools = ctx.traffic.pools.filter { baseline[$0] == .ready }
 
+            // A resumed target whose update had begun is finished whatever happens: it may be broken.
+            let interruptible = !touched
             for pool in servingPools {
-                try await step(target, .drain, pool: pool) {
+                try await step(target, .drain, pool: pool, interruptible: interruptible) {
                     try await setState(.drain, of: target, in: pool)
                     return nil
                 }
             }
             if !servingPools.isEmpty {
-                try await step(target, .waitDrained) {
-                    try await waitDrained(target, pools: servingPools, baseline: baseline)
+                try await step(target, .waitDrained, interruptible: interruptible) {
+                    try await waitDrained(target, pools: servingPools, baseline: baseline, interruptible: interruptible)
                 }
             }
-            touched = true
-            try await step(target, .update) {
+            try await step(target, .update, interruptible: interruptible) {
+                touched = true
                 try await ctx.fleet.update(target, to: version)
                 return nil
             }
@@ -94,7 +98,19 @@ struct TargetRunner: Sendable {
             try await finish(done)
             return done
         } catch Stop.interrupted {
-            let stopped = result(.interrupted, "interrupted", restored: false, on: updated ? version : fromVersion)
+            // Only thrown before the update began: the target runs what it ran, so it goes back where
+            // it was and, once back, counts as not started (resume deploys it; abort has nothing to undo).
+            let undone = await Undo(ctx: ctx, strategy: strategy).restore(target, baseline: baseline, updated: false)
+            if undone.restored {
+                _ = try? await journal.append(
+                    JournalRecord(
+                        at: ctx.clock.now(), kind: .targetReleased, deployID: deployID, target: target,
+                        message: "interrupted before its update; put back where it was"))
+            }
+            let stopped = result(
+                .interrupted,
+                undone.restored ? "interrupted before its update: put back where it was, not deployed" : "interrupted: \(undone.message)",
+                restored: undone.restored, on: fromVersion)
             ctx.events.emit(.targetFinished(stopped))
             return stopped
         } catch Stop.aborted {
@@ -125,11 +141,13 @@ struct TargetRunner: Sendable {
     // MARK: Steps
 
     /// Journals and reports a step around `body`. `body` returns an optional note for the user.
+    /// - Parameter interruptible: an interrupt stops the target before this step (false from its update on).
     private func step(
-        _ target: TargetID, _ step: Step, pool: PoolID? = nil, _ body: () async throws -> String?
+        _ target: TargetID, _ step: Step, pool: PoolID? = nil, interruptible: Bool = false,
+        _ body: () async throws -> String?
     ) async throws {
         if ctx.control.abortRequested { throw Stop.aborted }
-        if ctx.control.interruptRequested { throw Stop.interrupted }
+        if interruptible, ctx.control.interruptRequested { throw Stop.interrupted }
         let began = ctx.clock.now()
         try await journal.append(
             JournalRecord(at: began, kind: .stepStarted, deployID: deployID, target: target, step: step, pool: pool))
@@ -180,9 +198,18 @@ struct TargetRunner: Sendable {
     }
 
     /// Waits until the target has no sessions in any of `pools`, then takes it out of them (maint).
-    private func waitDrained(_ target: TargetID, pools: [PoolID], baseline: [PoolID: MemberState]) async throws -> String? {
+    private func waitDrained(
+        _ target: TargetID, pools: [PoolID], baseline: [PoolID: MemberState], interruptible: Bool
+    ) async throws -> String? {
         let timeout = strategy.drainTimeout
-        let open = try await DrainWait(ctx: ctx, timeout: timeout).run(target, pools: pools)
+        let control = ctx.control
+        let open: [(pool: PoolID, sessions: Int?)]
+        do {
+            open = try await DrainWait(ctx: ctx, timeout: timeout)
+                .run(target, pools: pools, stopWhen: { control.abortRequested || (interruptible && control.interruptRequested) })
+        } catch is DrainWait.Stopped {
+            throw control.abortRequested ? Stop.aborted : Stop.interrupted
+        }
         if !open.isEmpty {
             let left = DrainWait.describe(open)
             switch strategy.onDrainTimeout {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Deployer
 import Foundation
 import Manifests
+import Synchronization
 
 struct Deploy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,7 @@ struct Deploy: AsyncParsableCommand {
     @OptionGroup var target: EnvironmentOptions
     @OptionGroup var deployOptions: DeployOptions
     @OptionGroup var lockOptions: LockOptions
+    @OptionGroup var stopOptions: StopOptions
     @OptionGroup var output: OutputOptions
 
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation (required when not on a terminal).")
@@ -27,16 +29,13 @@ struct Deploy: AsyncParsableCommand {
         let workspace = try Workspace.load(target)
         let version = try deployOptions.version(for: workspace)
         let strategy = try deployOptions.strategy(for: workspace)
-        if let unfinished = try workspace.unfinishedJournal() {
-            throw CommandFailure(
-                "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish.\n"
-                    + "Run `deployer resume \(target.environment)` to carry on, or `deployer abort \(target.environment)` to put everything back.",
-                code: .interrupted)
-        }
+        let grace = try stopOptions.duration()
+        _ = try lockOptions.timeout()
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
-        try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-        let events = Renderers.make(output)
-        let context = try workspace.context(events: events, control: control, version: version)
+        let board = FlightBoard(Renderers.make(output))
+        let context = try workspace.context(events: board, control: control, version: version)
+        let argument = target.environment
+        try await Session.refuseIfBusy(workspace, lock: context.lock, options: lockOptions, argument: argument)
         let engine = DeployEngine(context)
         let deployID = Identity.newDeployID()
         let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: "deploy")
@@ -60,12 +59,32 @@ struct Deploy: AsyncParsableCommand {
             }
         }
 
-        let handler = Session.installInterruptHandler(control)
-        defer { handler.cancel() }
-        let summary = try await Session.withLockWait(lockOptions) {
-            try await engine.deploy(request, journal: try workspace.newJournal(deployID: deployID, onDurable: Session.checkpoint()))
+        let audit: @Sendable (String) -> Void = { outcome in
+            Session.audit(workspace, command: "deploy", version: version, outcome: outcome, deployID: deployID)
         }
-        Session.audit(workspace, command: "deploy", version: version, outcome: summary.outcome.rawValue, deployID: deployID)
+        let handler = Session.installStopHandler(
+            control, board: board, environment: argument, grace: grace,
+            onQuit: { audit("interrupted: quit with \(board.outOfService.count) target(s) out of service") })
+        defer { handler.cancel() }
+        let started = Mutex(false)
+        let summary: DeploySummary
+        do {
+            summary = try await Session.withLockWait(lockOptions, workspace, argument: argument) {
+                try? FileManager.default.removeItem(atPath: workspace.abortMarker)
+                return try await engine.deploy(
+                    request, journal: try workspace.newJournal(deployID: deployID, onDurable: Session.checkpoint()),
+                    afterLock: {
+                        try Session.refuseUnfinished(workspace, argument: argument)
+                        // Written before anything changes, so that a deploy killed mid-run is in the log too.
+                        audit("started")
+                        started.withLock { $0 = true }
+                    })
+            }
+        } catch {
+            if started.withLock({ $0 }) { audit("failed: \(UserFacing.describe(error))") }
+            throw error
+        }
+        audit(summary.outcome.rawValue)
         try Session.finish(summary, output: output)
     }
 }

@@ -67,7 +67,7 @@ enum ManualCommand {
         let workspace = try Workspace.load(options.environment)
         let context = try workspace.context(events: Renderers.make(output))
         let holder = Identity.current(deployID: nil, command: "\(command) \(name)")
-        try await Session.withLockWait(lockOptions) {
+        try await Session.withLockWait(lockOptions, workspace, argument: options.environment.environment) {
             if let other = try await context.lock.acquire(holder) { throw LockHeld(holder: other) }
         }
         let result: (ManualOperations.Outcome, String)

@@ -29,9 +29,16 @@ struct Lock: AsyncParsableCommand {
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Release a manual lock (or, with --force, any lock).")
+        static let configuration = CommandConfiguration(
+            abstract: "Release a manual lock, or one whose holder is gone (or, with --force, any lock).",
+            discussion: """
+                A manual lock is released at once. A deploy's, drain's or restore's lock is released when its \
+                process on this machine is gone and left no unfinished deploy (a deploy that did not finish \
+                needs `deployer resume` or `deployer abort`, which take its lock over). A lock held by a live \
+                process, or by one on another machine, is only released with --force.
+                """)
         @OptionGroup var target: EnvironmentOptions
-        @Flag(help: "Release the lock whoever holds it, even a deploy's. Only when you know it is dead.")
+        @Flag(help: "Release the lock whoever holds it, even a running deploy's. Only when you know it is dead.")
         var force = false
 
         func run() async throws {
@@ -41,16 +48,31 @@ struct Lock: AsyncParsableCommand {
                 Console.out("\(workspace.environment.name) is not locked.")
                 return
             }
+            let argument = target.environment
             if !holder.manual, !force {
-                throw CommandFailure(
-                    "error: the lock is held by a deploy: \(LockHeld(holder: holder).description)\n"
-                        + "Use `deployer resume` or `deployer abort`, or --force if you know it is dead.",
-                    code: .locked)
+                let description = LockHeld(holder: holder).description
+                guard Identity.isGone(holder) else {
+                    throw CommandFailure(
+                        "error: the lock is held by a running \(holder.command): \(description)\n"
+                            + "Wait for it, stop it (Ctrl-C, or `deployer abort \(argument)` for a deploy), or --force if you know it is dead.",
+                        code: .locked)
+                }
+                if let unfinished = try workspace.unfinishedJournal() {
+                    throw CommandFailure(
+                        "error: the lock is held by deploy \(unfinished.replay.deployID), whose process is gone: \(description)\n"
+                            + "It did not finish: `deployer resume \(argument)` carries it on, `deployer abort \(argument)` puts everything back; "
+                            + "either takes the lock over.",
+                        code: .interrupted)
+                }
+                Console.out("Found: \(description) — that process is gone, and it left no unfinished deploy.")
             }
             // Released only if `holder` still holds it: a deploy that took it meanwhile keeps it.
             try await lock.release(holder)
-            Session.audit(workspace, command: "lock release", outcome: "done")
+            Session.audit(workspace, command: "lock release" + (force ? " --force" : ""), outcome: "done: was \(LockHeld(holder: holder).description)")
             Console.out("\(workspace.environment.name) is unlocked.")
+            if !holder.manual {
+                Console.out("Targets it had taken out stay where they are: `deployer status \(argument)` shows them, `deployer restore` puts one back.")
+            }
         }
     }
 
@@ -61,7 +83,7 @@ struct Lock: AsyncParsableCommand {
         func run() async throws {
             let workspace = try Workspace.load(target)
             if let holder = try await workspace.lock().current() {
-                Console.out(LockHeld(holder: holder).description)
+                Console.out(LockHeld(holder: holder).description + (Identity.isGone(holder) ? " — that process is gone" : ""))
             } else {
                 Console.out("\(workspace.environment.name) is not locked.")
             }

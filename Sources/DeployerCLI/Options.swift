@@ -1,4 +1,5 @@
 import ArgumentParser
+import Manifests
 
 /// The environment a command works on, and where deployer keeps its state.
 struct EnvironmentOptions: ParsableArguments {
@@ -37,4 +38,30 @@ struct LockOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("How long --lock-wait waits (e.g. 10m).", valueName: "duration"))
     var lockWaitTimeout: String = "15m"
+
+    /// How long to wait for the lock; nil without --lock-wait.
+    func timeout() throws -> Duration? {
+        guard lockWait else { return nil }
+        guard let timeout = Duration(manifestText: lockWaitTimeout) else {
+            throw CommandFailure("error: --lock-wait-timeout \(lockWaitTimeout) is not a duration (e.g. 10m)", code: .badInput)
+        }
+        return timeout
+    }
+}
+
+/// What the commands that roll targets do on SIGINT, SIGTERM and SIGHUP.
+struct StopOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "After SIGINT, SIGTERM or SIGHUP, how long an update in progress may take to finish, be verified and restored before deployer quits anyway.",
+            discussion: "Default 6s: within the seconds CI systems give before they kill a cancelled job. On quitting, every target left out of service is listed.",
+            valueName: "duration"))
+    var grace: String = "6s"
+
+    func duration() throws -> Duration {
+        guard let value = Duration(manifestText: grace), value > .zero else {
+            throw CommandFailure("error: --grace \(grace) is not a duration (e.g. 6s, 2m)", code: .badInput)
+        }
+        return value
+    }
 }

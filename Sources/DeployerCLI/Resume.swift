@@ -13,24 +13,37 @@ struct Resume: AsyncParsableCommand {
             """)
 
     @OptionGroup var target: EnvironmentOptions
+    @OptionGroup var stopOptions: StopOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let workspace = try Workspace.load(target)
+        let grace = try stopOptions.duration()
         guard let unfinished = try workspace.unfinishedJournal() else {
-            throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands", code: .failed)
+            var message = "error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands"
+            if let holder = try? await workspace.lock().current(), Identity.isGone(holder) {
+                message += "\nThe lock is held by \(holder.command) (pid \(holder.pid)), which is gone: `deployer lock release \(target.environment)` releases it."
+            }
+            throw CommandFailure(message, code: .failed)
         }
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-        let context = try workspace.context(
-            events: Renderers.make(output), control: control, version: unfinished.replay.version)
+        let board = FlightBoard(Renderers.make(output))
+        let context = try workspace.context(events: board, control: control, version: unfinished.replay.version)
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
             deployID: unfinished.replay.deployID, command: "resume")
-        let handler = Session.installInterruptHandler(control)
+        let replay = unfinished.replay
+        let audit: @Sendable (String) -> Void = { outcome in
+            Session.audit(workspace, command: "resume", version: replay.version, outcome: outcome, deployID: replay.deployID)
+        }
+        let handler = Session.installStopHandler(
+            control, board: board, environment: target.environment, grace: grace,
+            onQuit: { audit("interrupted: quit with \(board.outOfService.count) target(s) out of service") })
         defer { handler.cancel() }
-        let summary = try await DeployEngine(context).resume(request, journal: try FileJournal(path: unfinished.path, onDurable: Session.checkpoint()))
-        Session.audit(workspace, command: "resume", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
+        let summary = try await DeployEngine(context).resume(
+            request, journal: try FileJournal(path: unfinished.path, onDurable: Session.checkpoint()))
+        audit(summary.outcome.rawValue)
         try Session.finish(summary, output: output)
     }
 }

@@ -6,18 +6,19 @@ import Manifests
 /// What the mutating commands share: taking the lock (waiting for it if asked), Ctrl-C, the audit log.
 enum Session {
     /// Runs `body`, retrying while another deploy holds the lock when `wait` is set. A manual lock
-    /// (`deployer lock acquire`) is never waited on.
-    static func withLockWait<T>(_ options: LockOptions, _ body: () async throws -> T) async throws -> T {
-        guard options.lockWait else { return try await body() }
-        guard let timeout = Duration(manifestText: options.lockWaitTimeout) else {
-            throw CommandFailure("error: --lock-wait-timeout \(options.lockWaitTimeout) is not a duration (e.g. 10m)", code: .badInput)
-        }
-        let deadline = Date().addingTimeInterval(timeout.seconds)
+    /// (`deployer lock acquire`) is never waited on, nor a holder known to be gone (it would never let go).
+    static func withLockWait<T>(
+        _ options: LockOptions, _ workspace: Workspace, argument: String, _ body: () async throws -> T
+    ) async throws -> T {
+        let timeout = try options.timeout()
+        let deadline = Date().addingTimeInterval(timeout?.seconds ?? 0)
         var announced = false
         while true {
             do {
                 return try await body()
             } catch let held as LockHeld {
+                if Identity.isGone(held.holder) { throw goneHolder(held.holder, workspace, argument: argument) }
+                guard let timeout else { throw held }
                 if held.holder.manual {
                     throw CommandFailure("error: \(held.description)\nA manual lock is never waited on; ask its holder to run `deployer lock release`.", code: .locked)
                 }
@@ -28,27 +29,54 @@ enum Session {
                     Console.error("waiting for the lock: \(held.description)")
                     announced = true
                 }
-                try await Task.sleep(for: .seconds(2))
+                try await Task.sleep(for: .seconds(1))
             }
         }
     }
 
-    /// Ctrl-C once: stop between steps (the deploy can be resumed). Twice: quit at once.
-    static func installInterruptHandler(_ control: DeployControl) -> any DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let count = ManagedCounter()
-        source.setEventHandler {
-            if count.increment() == 1 {
-                control.requestInterrupt()
-                Console.error("\nStopping after the current step… (Ctrl-C again to quit at once)")
-            } else {
-                Console.error("Quitting. Run `deployer resume` or `deployer abort` to finish.")
-                exit(ExitStatus.interrupted.rawValue)
-            }
+    /// Refuses early, before a plan is shown or anything asked: when another live holder has the lock
+    /// (exit 4, unless `--lock-wait`), when the holder is gone (its deploy needs resume or abort), or
+    /// when an unfinished deploy is in the journal.
+    static func refuseIfBusy(_ workspace: Workspace, lock: any DeployLock, options: LockOptions, argument: String) async throws {
+        if let holder = try await lock.current() {
+            if Identity.isGone(holder) { throw goneHolder(holder, workspace, argument: argument) }
+            if !options.lockWait || holder.manual { throw LockHeld(holder: holder) }
+            return
         }
-        source.resume()
-        return source
+        try refuseUnfinished(workspace, argument: argument)
+    }
+
+    /// Throws when the journal holds a deploy that did not finish: run with the lock held, so that a
+    /// deploy that starts meanwhile is seen as the lock's holder, never as an unfinished deploy.
+    static func refuseUnfinished(_ workspace: Workspace, argument: String) throws {
+        guard let unfinished = try workspace.unfinishedJournal() else { return }
+        throw CommandFailure(
+            "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish, and nothing runs it now.\n"
+                + "Run `deployer resume \(argument)` to carry on, or `deployer abort \(argument)` to put everything back.",
+            code: .interrupted)
+    }
+
+    /// What to say about a lock whose holder's process is gone: resume or abort its deploy, or release it.
+    static func goneHolder(_ holder: LockInfo, _ workspace: Workspace, argument: String) -> CommandFailure {
+        let who = "\(holder.command) by \(holder.user) on \(holder.host) (pid \(holder.pid)), since \(holder.since.formatted(.iso8601))"
+        if let unfinished = try? workspace.unfinishedJournal() {
+            return CommandFailure(
+                "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish: its process is gone (\(who)).\n"
+                    + "Run `deployer resume \(argument)` to carry on, or `deployer abort \(argument)` to put everything back.",
+                code: .interrupted)
+        }
+        return CommandFailure(
+            "error: the lock is held by \(who), and that process is gone; it left no unfinished deploy.\n"
+                + "Check `deployer status \(argument)` for targets left out of service, then `deployer lock release \(argument)`.",
+            code: .locked)
+    }
+
+    /// SIGINT, SIGTERM, SIGHUP: stop safely; again, or after `grace`, quit at once naming what is left.
+    static func installStopHandler(
+        _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration,
+        onQuit: @escaping @Sendable () -> Void = {}
+    ) -> StopSignals {
+        StopSignals(control, board: board, environment: environment, grace: grace, onQuit: onQuit)
     }
 
     /// The crash-test seam: with DEPLOYER_TEST_STOP_AT_RECORD=N, the process stops itself (SIGSTOP)
@@ -90,15 +118,5 @@ enum Session {
         if output.output == .text { Console.out(Reports.summary(summary)) }
         let status = ExitStatus(summary.outcome)
         if status != .success { throw CommandFailure("", code: status) }
-    }
-}
-
-/// A counter shared with a signal handler.
-final class ManagedCounter: @unchecked Sendable {
-    // Safe: only touched on the signal source's serial handler.
-    private var value = 0
-    func increment() -> Int {
-        value += 1
-        return value
     }
 }

@@ -126,8 +126,10 @@ struct Simulate: AsyncParsableCommand {
                 "  export AZURE_TENANT_ID=\(scenario.tenant)",
             ]
             if let credential = scenario.credentials.first {
-                // A simulator credential from the scenario, not a real secret: shown so it can be pasted.
-                lines.append("  export AZURE_CLIENT_ID=\(credential.clientID) AZURE_CLIENT_SECRET=\(credential.clientSecret)")
+                // Never printed: a scenario may hold a secret someone reuses, and banners end up in CI logs.
+                let place = source.map { "`credentials[0].client-secret` in \($0)" } ?? "the built-in demo's, in `deployer simulate azure --help`"
+                lines.append("  export AZURE_CLIENT_ID=\(credential.clientID)")
+                lines.append("  export AZURE_CLIENT_SECRET=…   # not shown: \(place)")
             }
             lines += [
                 "  (managed identity instead: export AZURE_POD_IDENTITY_AUTHORITY_HOST=\(base))",

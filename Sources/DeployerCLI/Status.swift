@@ -40,7 +40,7 @@ struct Status: AsyncParsableCommand {
         case .json:
             Console.out(JSONText.pretty(Report(
                 environment: workspace.environment.name, targets: rows, lock: lock,
-                unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
+                lockHolderGone: lock.map(Identity.isGone), unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
                 haproxy: haproxy?.map(HAProxyStatus.LoadBalancer.init))))
         case .text:
             Console.out(text(workspace, rows: rows, pools: state.pools, lock: lock, unfinished: unfinished?.replay))
@@ -52,6 +52,8 @@ struct Status: AsyncParsableCommand {
         var environment: String
         var targets: [Row]
         var lock: LockInfo?
+        /// The holder is a process of this machine that no longer runs.
+        var lockHolderGone: Bool?
         var unfinishedDeploy: UnfinishedDeploy?
         var haproxy: [HAProxyStatus.LoadBalancer]?
     }
@@ -125,8 +127,7 @@ struct Status: AsyncParsableCommand {
         let inService = rows.filter { $0.state == "in service" }.count
         lines.append("In service: \(inService) of \(rows.count).")
         if let lock {
-            let gone = !lock.manual && lock.host == ProcessInfo.processInfo.hostName && !ProcessLiveness.isAlive(lock.pid)
-            lines.append("Lock: \(LockHeld(holder: lock).description)" + (gone ? " — that process is gone" : ""))
+            lines.append("Lock: \(LockHeld(holder: lock).description)" + (Identity.isGone(lock) ? " — that process is gone" : ""))
         } else {
             lines.append("Lock: free")
         }

@@ -166,19 +166,28 @@ enum Identity {
             ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
     }
 
+    /// The holder record of this process. A manual lock records no pid: it outlives the command that took it.
     static func current(deployID: String?, command: String, message: String? = nil, manual: Bool = false) -> LockInfo {
         LockInfo(
-            user: user, host: ProcessInfo.processInfo.hostName, pid: getpid(), since: Date(), deployID: deployID,
-            command: command, message: message, manual: manual)
+            user: user, host: ProcessInfo.processInfo.hostName, pid: manual ? 0 : getpid(), since: Date(),
+            deployID: deployID, command: command, message: message, manual: manual)
     }
 
-    /// A new deploy id: sortable by time, unique enough for one environment.
+    /// Whether the lock's holder is known to be gone: a deploy, drain or restore whose process on this
+    /// machine no longer runs. A manual lock, or a holder on another machine, is never known to be gone.
+    static func isGone(_ holder: LockInfo) -> Bool {
+        !holder.manual && holder.pid > 0 && holder.host == ProcessInfo.processInfo.hostName
+            && !ProcessLiveness.isAlive(holder.pid)
+    }
+
+    /// A new deploy id: sortable by time, unique enough for one environment, always 25 characters
+    /// (`20261121T095837Z-0b06cc4f`).
     static func newDeployID() -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        return "\(formatter.string(from: Date()))-\(suffix)"
+        return "\(formatter.string(from: Date()))-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
     }
 }
