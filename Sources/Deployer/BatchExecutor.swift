@@ -95,7 +95,13 @@ struct BatchExecutor: Sendable {
             }
             if !remaining.isEmpty, request.strategy.pause > .zero, failures <= limits.maxFailures {
                 ctx.events.emit(.pausing(request.strategy.pause))
-                try await ctx.clock.sleep(for: request.strategy.pause)
+                // In steps, so that an interrupt or an abort does not wait for a long pause to end.
+                var left = request.strategy.pause
+                while left > .zero, !ctx.control.interruptRequested, !ctx.control.abortRequested {
+                    let step = min(left, ctx.pollInterval)
+                    try await ctx.clock.sleep(for: step)
+                    left -= step
+                }
             }
         }
         // The check at the top of the loop does not see failures of the last batch.

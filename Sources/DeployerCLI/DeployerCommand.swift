@@ -35,6 +35,8 @@ struct DeployerCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        // A reader that goes away (`deployer deploy … | head`) is a failed write, not the end of a deploy.
+        signal(SIGPIPE, SIG_IGN)
         let arguments = ArgumentRewriter.rewrite(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)

@@ -163,7 +163,7 @@ final class LiveRenderer: EventSink {
         }
         for line in lines { out += line + "\n" }
         state.drawn = lines.count
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data(out.utf8))
     }
 
     private func paint(_ text: String, _ code: String) -> String {
@@ -285,8 +285,10 @@ enum Format {
             return "rolled back to \(result.version ?? "?") in \(time)"
         case .aborted:
             return "put back on \(result.version ?? "?") (aborted)"
+        case .interrupted where result.restored:
+            return "interrupted before its update: put back on \(result.version ?? "?"), not deployed"
         case .interrupted:
-            return "interrupted (\(result.version ?? "?"))"
+            return "interrupted, OUT OF SERVICE on \(result.version ?? "?"): \(result.message ?? "")"
         case .failed:
             let state = result.restored ? "put back" : "OUT OF SERVICE"
             return "FAILED after \(time), \(state): \(result.message ?? "")"

@@ -19,9 +19,7 @@ enum Session {
             } catch let held as LockHeld {
                 if Identity.isGone(held.holder) { throw goneHolder(held.holder, workspace, argument: argument) }
                 guard let timeout else { throw held }
-                if held.holder.manual {
-                    throw CommandFailure("error: \(held.description)\nA manual lock is never waited on; ask its holder to run `deployer lock release`.", code: .locked)
-                }
+                if held.holder.manual { throw manualNotWaited(held) }
                 if Date() >= deadline {
                     throw CommandFailure("error: gave up waiting for the lock after \(timeout.manifestText): \(held.description)", code: .locked)
                 }
@@ -34,13 +32,20 @@ enum Session {
         }
     }
 
+    private static func manualNotWaited(_ held: LockHeld) -> CommandFailure {
+        CommandFailure(
+            "error: \(held.description)\nA manual lock is never waited on; ask its holder to run `deployer lock release`.",
+            code: .locked)
+    }
+
     /// Refuses early, before a plan is shown or anything asked: when another live holder has the lock
     /// (exit 4, unless `--lock-wait`), when the holder is gone (its deploy needs resume or abort), or
     /// when an unfinished deploy is in the journal.
     static func refuseIfBusy(_ workspace: Workspace, lock: any DeployLock, options: LockOptions, argument: String) async throws {
         if let holder = try await lock.current() {
             if Identity.isGone(holder) { throw goneHolder(holder, workspace, argument: argument) }
-            if !options.lockWait || holder.manual { throw LockHeld(holder: holder) }
+            if options.lockWait, holder.manual { throw manualNotWaited(LockHeld(holder: holder)) }
+            if !options.lockWait { throw LockHeld(holder: holder) }
             return
         }
         try refuseUnfinished(workspace, argument: argument)

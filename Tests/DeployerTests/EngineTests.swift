@@ -84,3 +84,59 @@ import Testing
         #expect(try await rig.world.snapshot().targets.allSatisfy { $0.version == "v1" })
     }
 }
+
+/// Ctrl-C, SIGTERM or SIGHUP reach the engine as an interrupt request: a target that has not begun its
+/// update goes back where it was and counts as not started; one whose update has begun is finished.
+@Suite struct InterruptTests {
+    /// Requests an interrupt when it sees `target` start `step`.
+    struct InterruptAt: EventSink {
+        let control: DeployControl
+        let target: TargetID
+        let step: Step
+        func emit(_ event: DeployEvent) {
+            if case .stepStarted(target, step, _) = event { control.requestInterrupt() }
+        }
+    }
+
+    static let strategy = Strategy(batches: [.count(1)], maxUnavailable: .count(1), minInService: .count(4))
+
+    @Test func aTargetInterruptedWhileDrainingIsPutBackAndLeftForResume() async throws {
+        let rig = SimulatedRig(
+            strategy: Self.strategy, sessions: 3, sessionSeconds: 5,
+            events: { InterruptAt(control: $0, target: "web-02", step: .waitDrained) })
+        let summary = try await rig.engine.deploy(rig.request(), journal: rig.journal)
+        #expect(summary.outcome == .interrupted)
+        #expect(summary.targets.map(\.outcome) == [.updated, .interrupted])
+        #expect(summary.targets[1].restored && summary.targets[1].version == "v1")
+        let state = try await rig.world.snapshot()
+        #expect(state.targets.allSatisfy { $0.members.values.allSatisfy { $0.state == .ready } }, "every target back in service")
+        #expect(state.targets[1].version == "v1")
+        let replay = try #require(JournalReplay(try await rig.journal.records()))
+        #expect(!replay.isFinished)
+        #expect(replay.inFlight.isEmpty, "nothing is half done")
+        #expect(replay.notStarted == ["web-02", "web-03", "web-04", "web-05", "web-06"])
+        #expect(summary.nextSteps.contains { $0.contains("5 target(s) not deployed yet") && $0.contains("deployer resume sim") })
+    }
+
+    @Test func aTargetInterruptedDuringItsUpdateIsFinishedVerifiedAndRestored() async throws {
+        let rig = SimulatedRig(
+            strategy: Self.strategy, faults: SimulatedFaults(updateDuration: .seconds(30)),
+            events: { InterruptAt(control: $0, target: "web-01", step: .update) })
+        let summary = try await rig.engine.deploy(rig.request(), journal: rig.journal)
+        #expect(summary.outcome == .interrupted)
+        #expect(summary.targets.map(\.outcome) == [.updated])
+        let state = try await rig.world.snapshot()
+        #expect(state.targets[0].version == "v2")
+        #expect(state.targets.allSatisfy { $0.members.values.allSatisfy { $0.state == .ready } })
+        let replay = try #require(JournalReplay(try await rig.journal.records()))
+        #expect(replay.finished["web-01"]?.outcome == .updated && replay.inFlight.isEmpty)
+        #expect(replay.notStarted.count == 5)
+        // Resume (a new process: no interrupt asked) carries on with the rest.
+        let fresh = DeployEngine(
+            DeployContext(
+                fleet: rig.world, traffic: rig.world, health: rig.world, lock: rig.lock, clock: rig.clock,
+                pollInterval: .seconds(1)))
+        let resumed = try await fresh.resume(rig.request(), journal: rig.journal)
+        #expect(resumed.outcome == .succeeded && resumed.targets.count == 5)
+    }
+}

@@ -16,7 +16,7 @@ struct SimulatedRig {
     init(
         count: Int = 6, pools: [PoolID] = ["lb-1", "lb-2"], version: String = "v1", strategy: Strategy,
         faults: SimulatedFaults = SimulatedFaults(), sessions: Int = 0, sessionSeconds: Double = 0,
-        prepared: SimulatedFleetState? = nil
+        prepared: SimulatedFleetState? = nil, events: (DeployControl) -> any EventSink = { _ in DiscardingEventSink() }
     ) {
         let clock = VirtualClock()
         let names = (1...count).map { String(format: "web-%02d", $0) }
@@ -36,8 +36,8 @@ struct SimulatedRig {
         self.strategy = strategy
         self.engine = DeployEngine(
             DeployContext(
-                fleet: world, traffic: world, health: world, lock: lock, clock: clock, control: control,
-                pollInterval: .seconds(1)))
+                fleet: world, traffic: world, health: world, lock: lock, clock: clock, events: events(control),
+                control: control, pollInterval: .seconds(1)))
     }
 
     func request(_ version: String = "v2", id: String = "d1") -> DeployRequest {

@@ -51,7 +51,9 @@ import Testing
         let status = try await lab.deployer(["status", "prod"])
         #expect(status.stdout.contains("latest"), "\(status.stdout)")
         #expect(!status.stdout.contains("older"), "\(status.stdout)")
-        let everything = deploy.stdout + deploy.stderr + status.stdout + plan.stdout + lab.armRequestLog()
+        let banner = lab.simulator.running.stdout()
+        #expect(banner.contains("export AZURE_CLIENT_ID=deployer-ci"), "the banner says how to sign in: \(banner)")
+        let everything = deploy.stdout + deploy.stderr + status.stdout + plan.stdout + lab.armRequestLog() + banner
         #expect(!everything.contains(lab.secret), "the client secret leaked")
         #expect(lab.armRequestLog().contains("x-ms-request-id="), "every ARM call is logged with its request id")
         #expect(!lab.armRequestLog().contains("Bearer"), "no token in the request log")
