@@ -23,7 +23,10 @@ struct Abort: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace.load(target)
         guard let unfinished = try workspace.unfinishedJournal() else {
-            throw CommandFailure("error: no unfinished deploy of \(workspace.environment.name) to abort; `deployer status \(target.environment)` shows where every target stands, `deployer restore` puts one back", code: .failed)
+            throw CommandFailure(
+                "error: no unfinished deploy of \(workspace.environment.name) to abort; `deployer status \(target.environment)` shows where every target stands, `deployer restore` puts one back"
+                    + (await Session.goneLockHint(workspace, argument: target.environment)),
+                code: .failed)
         }
         let context = try workspace.context(events: Renderers.make(output), version: unfinished.replay.version)
         if let holder = try await context.lock.current(), holder.deployID == unfinished.replay.deployID,

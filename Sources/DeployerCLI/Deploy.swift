@@ -14,6 +14,14 @@ struct Deploy: AsyncParsableCommand {
             plan is shown and confirmed first; elsewhere --yes is required. Every step is journaled: \
             after a crash or Ctrl-C, `deployer resume ENV` carries on and `deployer abort ENV` puts \
             everything back.
+
+            Ctrl-C, SIGTERM and SIGHUP stop safely: no new target starts, a target that has not reached \
+            its update goes back where it was, one whose update has begun finishes it and is verified \
+            and restored (within --grace); then exit 5 with anything left out of service listed. A \
+            second signal quits at once, with that list.
+
+            Refused with exit 4 (the holder named) while another deploy, drain or restore holds the \
+            lock; --lock-wait waits for it. Exit 5 when a deploy did not finish (resume or abort it).
             """)
 
     @OptionGroup var target: EnvironmentOptions

@@ -20,11 +20,10 @@ struct Resume: AsyncParsableCommand {
         let workspace = try Workspace.load(target)
         let grace = try stopOptions.duration()
         guard let unfinished = try workspace.unfinishedJournal() else {
-            var message = "error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands"
-            if let holder = try? await workspace.lock().current(), Identity.isGone(holder) {
-                message += "\nThe lock is held by \(holder.command) (pid \(holder.pid)), which is gone: `deployer lock release \(target.environment)` releases it."
-            }
-            throw CommandFailure(message, code: .failed)
+            throw CommandFailure(
+                "error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands"
+                    + (await Session.goneLockHint(workspace, argument: target.environment)),
+                code: .failed)
         }
         let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
         try? FileManager.default.removeItem(atPath: workspace.abortMarker)

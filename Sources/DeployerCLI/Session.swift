@@ -76,6 +76,13 @@ enum Session {
             code: .locked)
     }
 
+    /// For "nothing to resume/abort": the way out when a gone process still holds the lock.
+    static func goneLockHint(_ workspace: Workspace, argument: String) async -> String {
+        guard let holder = try? await workspace.lock().current(), Identity.isGone(holder) else { return "" }
+        return "\nThe lock is held by \(holder.command) (pid \(holder.pid)), which is gone: "
+            + "`deployer lock release \(argument)` releases it."
+    }
+
     /// SIGINT, SIGTERM, SIGHUP: stop safely; again, or after `grace`, quit at once naming what is left.
     static func installStopHandler(
         _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration,
