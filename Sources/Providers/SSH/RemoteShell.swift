@@ -25,6 +25,12 @@ public protocol RemoteShell: Sendable {
 
     /// The runtime API of an HAProxy whose admin socket (`endpoint`, as the host sees it) is on `host`.
     func transport(to endpoint: RuntimeEndpoint, on host: RemoteHost) -> any RuntimeTransport
+
+    /// Runs a short `/bin/sh` script on the host and returns what it printed (stdout and stderr
+    /// together, as bytes) and its exit status. Scripts of one `lane` run one at a time, in a shell
+    /// kept open for the connection where the transport can: no new session on the host each time.
+    /// Throws when the host could not be reached or the script did not end within `timeout`.
+    func script(_ script: String, on host: RemoteHost, lane: String, timeout: Duration) async throws -> (output: [UInt8], status: Int32)
 }
 
 /// The built-in transport: libssh2 connections kept open for the run.
@@ -48,6 +54,12 @@ public struct LibSSH2Shell: RemoteShell {
 
     public func transport(to endpoint: RuntimeEndpoint, on host: RemoteHost) -> any RuntimeTransport {
         connections.transport(to: endpoint, on: settings.target(for: host.address, vars: host.vars))
+    }
+
+    /// In the connection's long-lived relay shell.
+    public func script(_ script: String, on host: RemoteHost, lane: String, timeout: Duration) async throws -> (output: [UInt8], status: Int32) {
+        let session = try await connections.session(settings.target(for: host.address, vars: host.vars), lane: lane)
+        return try await session.relay(script, timeout: timeout)
     }
 }
 
@@ -106,6 +118,14 @@ public struct OpenSSHShell: RemoteShell {
 
     public func transport(to endpoint: RuntimeEndpoint, on host: RemoteHost) -> any RuntimeTransport {
         OpenSSHRuntimeTransport(shell: self, host: host, address: endpoint)
+    }
+
+    /// One `ssh` run over the master connection per script.
+    public func script(_ script: String, on host: RemoteHost, lane: String, timeout: Duration) async throws -> (output: [UInt8], status: Int32) {
+        let result = try await run(
+            "/bin/sh -c \(Shell.quote(script)) 2>&1 </dev/null", on: host, lane: lane, input: [], timeout: timeout, onLine: nil)
+        if result.timedOut { throw SSHError(.timeout, "\(host.address): the script did not end within \(Int(timeout.seconds)) s") }
+        return (Array(result.stdout.utf8), result.exitStatus ?? -1)
     }
 }
 

@@ -1,0 +1,134 @@
+public import Deployer
+public import Foundation
+import Manifests
+
+/// Deploy state in a directory on one host of the environment, reached over SSH (`state: {ssh: …}`):
+/// every machine that can reach the host sees the same lock, journals, audit log and versions.
+/// Nothing is installed there: each operation is one short POSIX shell script using coreutils and
+/// util-linux's `flock`, run in the connection's long-lived shell (no new SSH session per operation). Create, replace and delete hold an exclusive `flock` on `.guard` in the
+/// directory, so they are atomic between every machine; writes go to a temporary file written with
+/// `dd conv=fsync` and renamed; appends are fsync'd by `dd` before the command exits, so a journal
+/// record is durable on the host before the step it records goes on.
+public struct SSHStateBackend: StateBackend {
+    public let shell: any RemoteShell
+    public let host: RemoteHost
+    /// The host's name in the inventory, for messages.
+    public let hostName: String
+    /// The directory on the host; a relative path is under the SSH user's home.
+    public let directory: String
+    public let timeout: Duration
+
+    public init(shell: any RemoteShell, host: RemoteHost, hostName: String, directory: String, timeout: Duration = .seconds(30)) {
+        self.shell = shell
+        self.host = host
+        self.hostName = hostName
+        self.directory = directory
+        self.timeout = timeout
+    }
+
+    public var location: String { "ssh://\(hostName)/\(directory.hasPrefix("/") ? String(directory.dropFirst()) : "~/" + directory)" }
+    public var isShared: Bool { true }
+
+    /// Exit status of a script whose condition did not hold (the object exists, differs, is absent).
+    private static let refused: Int32 = 3
+
+    public func read(_ key: String) async throws -> Data? {
+        try checkKey(key)
+        // base64, so that the bytes come back exactly over either transport.
+        let (output, status) = try await run(
+            "cd \(dir) 2>/dev/null && [ -f \(q(key)) ] || exit \(Self.refused); base64 < \(q(key)) | tr -d '\\n'", "reading \(key)")
+        if status == Self.refused { return nil }
+        try expect(status, output, "reading \(key)")
+        guard let data = Data(base64Encoded: String(decoding: output, as: UTF8.self)) else {
+            throw StateError(backend: location, "reading \(key): the host's answer cannot be read")
+        }
+        return data
+    }
+
+    public func create(_ key: String, _ data: Data) async throws -> Bool {
+        try checkKey(key)
+        return try await guarded(key, "[ ! -e \(q(key)) ] || exit \(Self.refused)\n\(store(key, data))", "creating \(key)")
+    }
+
+    public func replace(_ key: String, _ data: Data, expected: Data) async throws -> Bool {
+        try checkKey(key)
+        return try await guarded(key, "\(matches(key, expected)) || exit \(Self.refused)\n\(store(key, data))", "replacing \(key)")
+    }
+
+    public func delete(_ key: String, expected: Data) async throws -> Bool {
+        try checkKey(key)
+        return try await guarded(key, "\(matches(key, expected)) || exit \(Self.refused)\nrm -f \(q(key)) && sync .", "removing \(key)")
+    }
+
+    public func append(_ key: String, _ data: Data) async throws {
+        try checkKey(key)
+        // dd with conv=fsync exits only once the appended bytes are on the host's disk.
+        let script = "\(makeParent(key)) && cd \(dir) && "
+            + decoded(data, into: "dd of=\(q(key)) oflag=append conv=notrunc,fsync bs=1M iflag=fullblock status=none")
+        let (output, status) = try await run(script, "appending to \(key)")
+        try expect(status, output, "appending to \(key)")
+    }
+
+    public func list(_ prefix: String) async throws -> [String] {
+        let (output, status) = try await run(
+            "cd \(dir) 2>/dev/null || exit 0; [ -d \(q(prefix)) ] || exit 0; ls -1 \(q(prefix))", "listing \(prefix)")
+        try expect(status, output, "listing \(prefix)")
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix(".") && !$0.contains(".tmp-") }.sorted()
+    }
+
+    // MARK: Scripts
+
+    private var dir: String { Shell.quote(directory) }
+    private func q(_ key: String) -> String { Shell.quote(key) }
+
+    private func makeParent(_ key: String) -> String {
+        let parent = (key as NSString).deletingLastPathComponent
+        return "mkdir -p \(Shell.quote(parent.isEmpty ? directory : directory + "/" + parent))"
+    }
+
+    /// `command` with `data` on its stdin, carried in the script as a base64 here-document.
+    private func decoded(_ data: Data, into command: String) -> String {
+        let text = data.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        return "base64 -d <<'DEPLOYER_STATE_DATA' | \(command)\n\(text)\nDEPLOYER_STATE_DATA"
+    }
+
+    /// True (status 0) while the object's bytes are `expected`, checked by their SHA-256.
+    private func matches(_ key: String, _ expected: Data) -> String {
+        "[ -f \(q(key)) ] && echo \(SHA256.hex(Array(expected)))'  '\(q(key)) | sha256sum -c --status -"
+    }
+
+    /// Writes `data` to a temporary file on disk, renames it over `key` and syncs the directory.
+    private func store(_ key: String, _ data: Data) -> String {
+        let temporary = q(key + ".tmp-") + "$$"
+        return decoded(data, into: "dd of=\(temporary) conv=fsync bs=1M iflag=fullblock status=none")
+            + "\nmv -f \(temporary) \(q(key)) && sync ."
+    }
+
+    /// Runs `body` holding the directory's guard lock; true when it completed, false when it exited 3.
+    private func guarded(_ key: String, _ body: String, _ what: String) async throws -> Bool {
+        let script = "\(makeParent(key)) && cd \(dir) || exit 2\n"
+            + "command -v flock >/dev/null || { echo 'flock (util-linux) is not installed on the state host' >&2; exit 2; }\n"
+            + "( exec 9>>.guard && flock -w 20 9 || exit 2\nset -e\n\(body)\n)"
+        let (output, status) = try await run(script, what)
+        if status == Self.refused { return false }
+        try expect(status, output, what)
+        return true
+    }
+
+    private func run(_ script: String, _ what: String) async throws -> (output: [UInt8], status: Int32) {
+        do {
+            // In a subshell: `exit` and `cd` must not reach the connection's long-lived shell.
+            return try await shell.script("(\n\(script)\n)", on: host, lane: "state", timeout: timeout)
+        } catch {
+            throw StateError(backend: location, "\(what): \(error)")
+        }
+    }
+
+    private func expect(_ status: Int32, _ output: [UInt8], _ what: String) throws {
+        guard status == 0 else {
+            let detail = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw StateError(backend: location, "\(what) failed (exit status \(status))" + (detail.isEmpty ? "" : ": \(detail)"))
+        }
+    }
+}

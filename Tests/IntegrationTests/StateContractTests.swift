@@ -1,0 +1,186 @@
+import Deployer
+import Foundation
+import Providers
+import Testing
+
+/// The contract of a deploy-state backend, run against every implementation: in memory, a directory
+/// of this machine, and a directory on a host over SSH (a real sshd on 127.0.0.1). Each "machine" of a
+/// race is a backend of its own (for SSH, its own connections).
+@Suite(.serialized) struct StateContractTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case memory, local, ssh
+        var testDescription: String { rawValue }
+    }
+
+    /// Backends of one kind that all see the same state, as separate machines would.
+    final class Rig {
+        let kind: Kind
+        private var cleanup: [() -> Void] = []
+        private let memory = InMemoryStateBackend()
+        private let directory = NSTemporaryDirectory() + "deployer-state-" + UUID().uuidString
+        private var server: SSHServer?
+
+        init(_ kind: Kind) throws {
+            self.kind = kind
+            if kind == .ssh { server = try SSHServer() }
+        }
+
+        /// A backend as one more machine sees it.
+        func machine() -> any StateBackend {
+            switch kind {
+            case .memory:
+                return memory
+            case .local:
+                return LocalStateBackend(directory: directory)
+            case .ssh:
+                let server = server!
+                let settings = SSHSettings(knownHosts: server.knownHosts, acceptNewHostKeys: false, defaultUser: server.user)
+                let host = RemoteHost(
+                    address: "127.0.0.1", vars: ["ansible_port": String(server.port), "ansible_ssh_private_key_file": server.userKey])
+                return SSHStateBackend(
+                    shell: LibSSH2Shell(connections: SSHConnections(), settings: settings), host: host, hostName: "lb-1",
+                    directory: directory)
+            }
+        }
+
+        func stop() {
+            server?.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func createReplaceDeleteAreConditional(_ kind: Kind) async throws {
+        let rig = try Rig(kind)
+        defer { rig.stop() }
+        let state = rig.machine()
+        #expect(try await state.read("lock.json") == nil)
+        #expect(try await state.create("lock.json", Data("first".utf8)))
+        #expect(try await !state.create("lock.json", Data("second".utf8)), "an existing object is never overwritten")
+        #expect(try await state.read("lock.json") == Data("first".utf8))
+        #expect(try await !state.replace("lock.json", Data("x".utf8), expected: Data("other".utf8)))
+        #expect(try await state.read("lock.json") == Data("first".utf8))
+        #expect(try await state.replace("lock.json", Data("third".utf8), expected: Data("first".utf8)))
+        #expect(try await !state.delete("lock.json", expected: Data("first".utf8)))
+        #expect(try await state.delete("lock.json", expected: Data("third".utf8)))
+        #expect(try await state.read("lock.json") == nil)
+        #expect(try await !state.replace("lock.json", Data("x".utf8), expected: Data("third".utf8)), "nothing to replace")
+        #expect(try await !state.delete("lock.json", expected: Data()), "nothing to delete")
+    }
+
+    @Test(arguments: Kind.allCases)
+    func appendsKeepEveryByteInOrderAndListingShowsOnlyObjects(_ kind: Kind) async throws {
+        let rig = try Rig(kind)
+        defer { rig.stop() }
+        let state = rig.machine()
+        let binary = Data((0...255).map { UInt8($0) }) + Data("'\"$(touch x)`;\n".utf8)
+        try await state.append("journal/b.jsonl", binary)
+        // Larger than one read of the SSH backend (45 KiB).
+        let big = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try await state.append("journal/b.jsonl", big)
+        #expect(try await state.read("journal/b.jsonl") == binary + big)
+        try await state.append("journal/a.jsonl", Data("{}\n".utf8))
+        #expect(try await state.create("journal/c.jsonl", Data()))
+        #expect(try await state.read("journal/c.jsonl") == Data(), "an empty object exists")
+        #expect(try await state.list("journal") == ["a.jsonl", "b.jsonl", "c.jsonl"])
+        #expect(try await state.list("nothing-here") == [])
+        for bad in ["../escape", "/etc/passwd", "a b", "journal/../x", ""] {
+            await #expect(throws: StateError.self, "\(bad) is refused") { _ = try await state.read(bad) }
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func twoMachinesRacingForTheLockHaveExactlyOneWinnerEveryTime(_ kind: Kind) async throws {
+        let rig = try Rig(kind)
+        defer { rig.stop() }
+        let rounds = kind == .ssh ? 100 : 200
+        let machines = [rig.machine(), rig.machine()]
+        for round in 0..<rounds {
+            let winners = await withTaskGroup(of: LockInfo?.self) { group in
+                for (index, machine) in machines.enumerated() {
+                    group.addTask {
+                        let holder = LockInfo(
+                            user: "m\(index)", host: "machine-\(index)", pid: Int32(round), since: Date(), deployID: "d\(round)-\(index)",
+                            command: "deploy")
+                        let other = try? await StateStore(machine).lock.acquire(holder)
+                        return other == nil ? holder : nil
+                    }
+                }
+                var won: [LockInfo] = []
+                for await winner in group { if let winner { won.append(winner) } }
+                return won
+            }
+            #expect(winners.count == 1, "round \(round): \(winners.count) winners")
+            guard let winner = winners.first else { continue }
+            let lock = StateStore(machines[0]).lock
+            #expect(try await lock.current() == winner)
+            try await lock.release(winner)
+            #expect(try await lock.current() == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func theLockIsTakenOverAndReleasedOnlyFromItsHolder(_ kind: Kind) async throws {
+        let rig = try Rig(kind)
+        defer { rig.stop() }
+        let first = StateStore(rig.machine()).lock
+        let second = StateStore(rig.machine()).lock
+        let a = LockInfo(user: "a", host: "one", pid: 10, since: Date(), deployID: "d1", command: "deploy")
+        let b = LockInfo(user: "b", host: "two", pid: 20, since: Date(), deployID: "d1", command: "resume")
+        #expect(try await first.acquire(a) == nil)
+        #expect(try await second.acquire(b) == a, "the holder is named")
+        #expect(try await !second.takeOver(from: b, to: b), "only from the current holder")
+        try await second.release(b)
+        #expect(try await first.current() == a, "released only by its holder")
+        #expect(try await second.takeOver(from: a, to: b))
+        #expect(try await first.current() == b)
+        try await first.release(a)
+        #expect(try await first.current() == b)
+        try await second.release(b)
+        #expect(try await first.current() == nil)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func journalsAuditVersionsAndAbortRequestsAreSharedBetweenMachines(_ kind: Kind) async throws {
+        let rig = try Rig(kind)
+        defer { rig.stop() }
+        let here = StateStore(rig.machine())
+        let there = StateStore(rig.machine())
+        let journal = try await here.journal("20261203T000000Z-00000001")
+        let start = JournalRecord(
+            at: Date(timeIntervalSince1970: 1_800_000_000), kind: .deployStarted, deployID: "20261203T000000Z-00000001",
+            environment: "prod", version: "v2", targets: ["web-1", "web-2"])
+        #expect(try await journal.append(start) == 1)
+        #expect(
+            try await journal.append(JournalRecord(at: Date(), kind: .targetStarted, deployID: start.deployID, target: "web-1")) == 2)
+        let seen = try #require(try await there.unfinished())
+        #expect(seen.deployID == start.deployID && seen.replay.inFlight.keys.sorted() == ["web-1"])
+        // A record cut short by a crash mid-write is skipped, and the next one starts on its own line.
+        try await rig.machine().append("journal/\(start.deployID).jsonl", Data("{\"seq\":3,\"kind\":\"ta".utf8))
+        let reopened = try await there.journal(start.deployID)
+        #expect(
+            try await reopened.append(JournalRecord(at: Date(), kind: .deployFinished, deployID: start.deployID, outcome: "aborted")) == 3)
+        #expect(try await reopened.records().map(\.seq) == [1, 2, 3])
+        #expect(try await here.unfinished() == nil, "finished, as every machine sees it")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 1...6 {
+                let store = index.isMultiple(of: 2) ? here : there
+                group.addTask { try await store.recordVersion("v\(index)", for: "web-\(index)") }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await here.versions() == Dictionary(uniqueKeysWithValues: (1...6).map { ("web-\($0)", "v\($0)") }))
+
+        try await here.audit("{\"command\":\"deploy\"}")
+        try await there.audit("{\"command\":\"drain\"}")
+        #expect(try await here.auditLines() == ["{\"command\":\"deploy\"}", "{\"command\":\"drain\"}"])
+
+        #expect(try await !there.abortRequested("d1"))
+        try await here.requestAbort("d1")
+        #expect(try await there.abortRequested("d1"))
+        #expect(try await !there.abortRequested("d2"))
+        try await there.clearAbortRequest()
+        #expect(try await !here.abortRequested("d1"))
+    }
+}
