@@ -20,6 +20,10 @@ public struct Environment: Sendable, Equatable {
     public var strategy: Strategy
     /// How hosts are reached over SSH (`ssh:`).
     public var ssh = SSHOptions()
+    /// Where the deploy state lives (`state:`, or the default for the environment's kind).
+    public var state: StateSpec = .local(directory: nil)
+    /// No `state:` section: `state` is the default.
+    public var stateIsDefault = true
     /// Where notable keys were written, by dotted path (`strategy.batch`, `targets`), for diagnostics
     /// that can only be made once the fleet is known.
     public var locations: [String: SourceLocation]

@@ -5,6 +5,7 @@ import Foundation
 public enum EnvironmentLoader {
     static let topKeys = [
         "name", "description", "version", "targets", "load-balancers", "deploy", "prepare", "health", "strategy", "ssh",
+        "state",
     ]
 
     /// Loads and checks the environment file at `path`; its inventory, if any, is loaded and checked too.
@@ -86,12 +87,20 @@ struct EnvironmentBuilder {
         }
 
         let ssh = value("ssh").map { readSSH($0.value) } ?? SSHOptions()
+        let state = value("state").map { readState($0.value, name: name, targets: targets, loadBalancers: loadBalancers) }
         guard let targets, let action, let health, let ssh else { return nil }
         var environment = Environment(
             name: name, file: file, description: description, version: version, targets: targets,
             loadBalancers: loadBalancers, prepare: prepare, action: action, health: health, strategy: strategy,
             locations: locations)
         environment.ssh = ssh
+        if let state {
+            guard let state else { return nil }
+            environment.state = state
+            environment.stateIsDefault = false
+        } else {
+            environment.state = defaultState(name: name, targets: targets, loadBalancers: loadBalancers)
+        }
         return environment
     }
 

@@ -1,0 +1,78 @@
+extension EnvironmentBuilder {
+    /// The default directory on a state host, under the SSH user's home.
+    static func defaultStateDirectory(_ environment: String) -> String { ".deployer/state/\(environment)" }
+
+    /// `state:` — `local: {dir}` or `ssh: {host, dir}`; nil after an error.
+    mutating func readState(
+        _ node: YAMLNode, name: String, targets: TargetSource?, loadBalancers: [LoadBalancerSpec]
+    ) -> StateSpec? {
+        guard let pairs = reader.mapping(node, "state") else { return nil }
+        reader.checkKeys(pairs, allowed: ["local", "ssh"], in: "state")
+        guard let kind = reader.exactlyOne(of: ["local", "ssh"], in: pairs, at: node.location, path: "state") else { return nil }
+        var fields: [YAMLPair] = []
+        if !kind.value.isNull {
+            guard let mapping = reader.mapping(kind.value, "state.\(kind.key)") else { return nil }
+            fields = mapping
+        }
+        func value(_ key: String) -> YAMLNode? { fields.last { $0.key == key }?.value }
+        switch kind.key {
+        case "local":
+            reader.checkKeys(fields, allowed: ["dir"], in: "state.local")
+            guard let node = value("dir") else { return .local(directory: nil) }
+            guard let directory = reader.string(node, "state.local.dir") else { return nil }
+            return .local(directory: ManifestFile.resolve(directory, nextTo: file))
+        default:
+            reader.checkKeys(fields, allowed: ["host", "dir"], in: "state.ssh")
+            guard case .hosts = targets else {
+                if targets != nil {
+                    reader.error(
+                        "`state.ssh` keeps the state on an inventory host; it needs `targets.inventory`",
+                        at: kind.keyLocation, rule: "incompatible-state")
+                }
+                return nil
+            }
+            var directory = Self.defaultStateDirectory(name)
+            if let node = value("dir") {
+                guard let text = reader.string(node, "state.ssh.dir") else { return nil }
+                guard !text.isEmpty, !text.contains("\n") else {
+                    reader.error("`state.ssh.dir` must be a directory path", at: node.location, rule: "wrong-type")
+                    return nil
+                }
+                directory = text
+            }
+            guard let hostNode = value("host") else {
+                guard let first = defaultStateHost(loadBalancers) else {
+                    reader.error(
+                        "`state.ssh` needs `host:` here: no load balancer of this environment is on an inventory host",
+                        at: kind.keyLocation, rule: "missing-key")
+                    return nil
+                }
+                return .ssh(SSHStateSpec(host: first.name, address: first.address, vars: first.vars, directory: directory))
+            }
+            guard let hostName = reader.string(hostNode, "state.ssh.host") else { return nil }
+            guard let host = inventory?.host(named: hostName) else {
+                let known = inventory?.hosts.map(\.name) ?? []
+                var message = "`state.ssh.host`: \(hostName) is not a host of the inventory"
+                if let guess = Suggestion.closest(to: hostName, among: known) { message += "; did you mean `\(guess)`?" }
+                reader.error(message, at: hostNode.location, rule: "unknown-state-host")
+                return nil
+            }
+            return .ssh(SSHStateSpec(host: host.name, address: host.address, vars: host.vars, directory: directory))
+        }
+    }
+
+    /// Without `state:`: for inventory hosts, a directory on the first load balancer that is an
+    /// inventory host (every machine that deploys reaches it already); elsewhere this machine.
+    func defaultState(name: String, targets: TargetSource, loadBalancers: [LoadBalancerSpec]) -> StateSpec {
+        guard case .hosts = targets, let host = defaultStateHost(loadBalancers) else { return .local(directory: nil) }
+        return .ssh(
+            SSHStateSpec(host: host.name, address: host.address, vars: host.vars, directory: Self.defaultStateDirectory(name)))
+    }
+
+    private func defaultStateHost(_ loadBalancers: [LoadBalancerSpec]) -> (name: String, address: String, vars: [String: String])? {
+        for balancer in loadBalancers {
+            if case .haproxy(let spec) = balancer, let address = spec.host { return (spec.name, address, spec.hostVars) }
+        }
+        return nil
+    }
+}
