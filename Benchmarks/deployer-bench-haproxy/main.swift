@@ -151,7 +151,7 @@ func context(
     if let knownHosts { variables["DEPLOYER_KNOWN_HOSTS"] = knownHosts }
     return try InventoryHostsProvider.context(
         environment, hosts: targets, lock: InMemoryDeployLock(), events: events, control: DeployControl(),
-        versionFile: work + "/versions-\(environment.name).json", version: version,
+        versions: StateStore(LocalStateBackend(directory: work + "/state-\(environment.name)")), version: version,
         ssh: SSHSettings.fromEnvironment(variables, user: NSUserName()))
 }
 
@@ -177,7 +177,8 @@ func overheadRounds(
             environment: environment.name, version: version, strategy: environment.strategy, hasPrepare: false, deployID: id,
             holder: holder)
         let began = Date()
-        let summary = try await DeployEngine(ctx).deploy(request, journal: try FileJournal(path: work + "/\(id).jsonl"))
+        let summary = try await DeployEngine(ctx).deploy(
+            request, journal: try await StateStore(LocalStateBackend(directory: work + "/state-\(environment.name)")).journal(id))
         deploySeconds.append(Date().timeIntervalSince(began))
         guard summary.failed.isEmpty, summary.targets.count == 4 else {
             fail("deploy round \(round) of \(environment.name) did not update every host: \(summary.failed)")

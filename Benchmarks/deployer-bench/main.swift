@@ -94,13 +94,13 @@ func deployOnce(size: Int, fileJournal: Bool) async throws -> (seconds: Double, 
     let journal: any Journal
     var path: String?
     if fileJournal {
-        let file = NSTemporaryDirectory() + "deployer-bench-\(getpid())-\(UUID().uuidString).jsonl"
-        path = file
-        journal = try FileJournal(path: file)
+        let directory = NSTemporaryDirectory() + "deployer-bench-\(getpid())-\(UUID().uuidString)"
+        path = directory
+        journal = try await StateStore(LocalStateBackend(directory: directory)).journal("bench")
     } else {
         journal = InMemoryJournal()
     }
-    defer { if let path { unlink(path) } }
+    defer { if let path { try? FileManager.default.removeItem(atPath: path) } }
 
     let began = ContinuousClock.now
     let summary = try await engine.deploy(request, journal: journal)

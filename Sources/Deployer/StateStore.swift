@@ -77,6 +77,32 @@ public struct StateStore: Sendable {
         throw StateError(backend: backend.location, "\(Self.versionsKey) kept changing under 50 attempts to record \(target)")
     }
 
+    /// Records that `holder`'s process is alive, now. A command holding the lock beats every few seconds,
+    /// so that machines that cannot see its process can tell a live holder from a dead one.
+    public func beat(_ holder: LockInfo, at date: Date) async throws {
+        let key = Self.heartbeatKey(holder)
+        let text = Data(date.formatted(.iso8601).utf8)
+        if try await backend.create(key, text) { return }
+        if let old = try await backend.read(key) { _ = try await backend.replace(key, text, expected: old) }
+    }
+
+    /// When `holder` last beat, if it ever did.
+    public func lastBeat(of holder: LockInfo) async throws -> Date? {
+        guard let data = try await backend.read(Self.heartbeatKey(holder)) else { return nil }
+        return try? Date(String(decoding: data, as: UTF8.self), strategy: .iso8601)
+    }
+
+    /// Forgets `holder`'s heartbeat (it let the lock go).
+    public func endBeat(_ holder: LockInfo) async throws {
+        let key = Self.heartbeatKey(holder)
+        if let old = try await backend.read(key) { _ = try await backend.delete(key, expected: old) }
+    }
+
+    static func heartbeatKey(_ holder: LockInfo) -> String {
+        let host = String(holder.host.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".") ? Character($0) : "_" })
+        return "heartbeat/\(host)-\(holder.pid).txt"
+    }
+
     /// Asks the running deploy `deployID` to stop (it looks between steps, from any machine).
     public func requestAbort(_ deployID: String) async throws {
         if try await backend.create(Self.abortKey, Data(deployID.utf8)) { return }

@@ -22,24 +22,32 @@ struct Abort: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try Workspace.load(target)
-        guard let unfinished = try workspace.unfinishedJournal() else {
+        guard let unfinished = try await workspace.unfinishedJournal() else {
             throw CommandFailure(
                 "error: no unfinished deploy of \(workspace.environment.name) to abort; `deployer status \(target.environment)` shows where every target stands, `deployer restore` puts one back"
                     + (await Session.goneLockHint(workspace, argument: target.environment)),
                 code: .failed)
         }
         let context = try workspace.context(events: Renderers.make(output), version: unfinished.replay.version)
-        if let holder = try await context.lock.current(), holder.deployID == unfinished.replay.deployID,
-            holder.host == ProcessInfo.processInfo.hostName, ProcessLiveness.isAlive(holder.pid)
+        if let holder = try await context.lock.current(), holder.deployID == unfinished.deployID,
+            !(await Identity.isGone(holder, in: workspace.store))
         {
-            try await stopRunning(workspace, holder: holder, deployID: unfinished.replay.deployID, context: context)
+            try await stopRunning(workspace, holder: holder, deployID: unfinished.deployID, context: context)
             return
         }
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
-            deployID: unfinished.replay.deployID, command: "abort")
-        let summary = try await DeployEngine(context).abort(request, journal: try FileJournal(path: unfinished.path))
-        Session.audit(workspace, command: "abort", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
+            deployID: unfinished.deployID, command: "abort")
+        let watch = Session.watch(workspace, holder: request.holder)
+        let summary: DeploySummary
+        do {
+            summary = try await DeployEngine(context).abort(request, journal: try await workspace.store.journal(unfinished.deployID))
+        } catch {
+            await Session.endWatch(watch, workspace, holder: request.holder)
+            throw error
+        }
+        await Session.endWatch(watch, workspace, holder: request.holder)
+        await Session.audit(workspace, command: "abort", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
         if output.output == .text {
             Console.out(Reports.summary(summary))
             Console.out(try await Versions.table(context))
@@ -47,18 +55,22 @@ struct Abort: AsyncParsableCommand {
         if summary.targets.contains(where: { !$0.restored }) { throw CommandFailure("", code: .failed) }
     }
 
-    /// Asks the running deploy to stop (a marker file it checks between steps) and waits for it.
+    /// Asks the running deploy to stop, through the deploy state (it looks every second, from whichever
+    /// machine it runs on), and waits for it to let the lock go.
     private func stopRunning(_ workspace: Workspace, holder: LockInfo, deployID: String, context: DeployContext) async throws {
         guard let limit = Duration(manifestText: wait) else {
             throw CommandFailure("error: --wait \(wait) is not a duration", code: .badInput)
         }
-        _ = FileManager.default.createFile(atPath: workspace.abortMarker, contents: Data(deployID.utf8))
-        Console.out("Asked deploy \(deployID) (pid \(holder.pid)) to stop and put back what it took out; waiting…")
+        try await workspace.store.requestAbort(deployID)
+        Console.out("Asked deploy \(deployID) (\(holder.user) on \(holder.host), pid \(holder.pid)) to stop and put back what it took out; waiting…")
         let deadline = Date().addingTimeInterval(limit.seconds)
         while Date() < deadline {
-            if try await context.lock.current()?.deployID != deployID || !ProcessLiveness.isAlive(holder.pid) {
-                try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-                Session.audit(workspace, command: "abort", outcome: "aborted", deployID: deployID)
+            let current = try await context.lock.current()
+            var stopped = current?.deployID != deployID
+            if !stopped, let current { stopped = await Identity.isGone(current, in: workspace.store) }
+            if stopped {
+                try? await workspace.store.clearAbortRequest()
+                await Session.audit(workspace, command: "abort", outcome: "aborted", deployID: deployID)
                 Console.out("Deploy \(deployID) stopped.")
                 Console.out(try await Versions.table(context))
                 return

@@ -39,11 +39,12 @@ struct Deploy: AsyncParsableCommand {
         let strategy = try deployOptions.strategy(for: workspace)
         let grace = try stopOptions.duration()
         _ = try lockOptions.timeout()
-        let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
+        let control = DeployControl()
         let board = FlightBoard(Renderers.make(output))
         let context = try workspace.context(events: board, control: control, version: version)
         let argument = target.environment
         try await Session.refuseIfBusy(workspace, lock: context.lock, options: lockOptions, argument: argument)
+        if let warning = workspace.stateDescription.warning { Console.error("warning: \(warning)") }
         let engine = DeployEngine(context)
         let deployID = Identity.newDeployID()
         let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: "deploy")
@@ -67,32 +68,38 @@ struct Deploy: AsyncParsableCommand {
             }
         }
 
-        let audit: @Sendable (String) -> Void = { outcome in
-            Session.audit(workspace, command: "deploy", version: version, outcome: outcome, deployID: deployID)
-        }
         let handler = Session.installStopHandler(
             control, board: board, environment: argument, grace: grace,
-            onQuit: { audit("interrupted: quit with \(board.outOfService.count) target(s) out of service") })
+            onQuit: {
+                Session.auditBlocking(
+                    workspace, command: "deploy", version: version,
+                    outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: deployID)
+            })
         defer { handler.cancel() }
+        let watch = Session.watch(workspace, holder: request.holder, control: control, deployID: deployID)
         let started = Mutex(false)
         let summary: DeploySummary
         do {
             summary = try await Session.withLockWait(lockOptions, workspace, argument: argument) {
-                try? FileManager.default.removeItem(atPath: workspace.abortMarker)
-                return try await engine.deploy(
-                    request, journal: try workspace.newJournal(deployID: deployID, onDurable: Session.checkpoint()),
+                try await engine.deploy(
+                    request, journal: try await workspace.store.journal(deployID, onDurable: Session.checkpoint()),
                     afterLock: {
-                        try Session.refuseUnfinished(workspace, argument: argument)
+                        try await Session.refuseUnfinished(workspace, argument: argument)
+                        try await workspace.store.clearAbortRequest()
                         // Written before anything changes, so that a deploy killed mid-run is in the log too.
-                        audit("started")
+                        try await Session.auditOrFail(workspace, command: "deploy", version: version, outcome: "started", deployID: deployID)
                         started.withLock { $0 = true }
                     })
             }
         } catch {
-            if started.withLock({ $0 }) { audit("failed: \(UserFacing.describe(error))") }
+            await Session.endWatch(watch, workspace, holder: request.holder)
+            if started.withLock({ $0 }) {
+                await Session.audit(workspace, command: "deploy", version: version, outcome: "failed: \(UserFacing.describe(error))", deployID: deployID)
+            }
             throw error
         }
-        audit(summary.outcome.rawValue)
+        await Session.endWatch(watch, workspace, holder: request.holder)
+        await Session.audit(workspace, command: "deploy", version: version, outcome: summary.outcome.rawValue, deployID: deployID)
         try Session.finish(summary, output: output)
     }
 }

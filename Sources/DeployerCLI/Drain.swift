@@ -67,19 +67,26 @@ enum ManualCommand {
         let workspace = try Workspace.load(options.environment)
         let context = try workspace.context(events: Renderers.make(output))
         let holder = Identity.current(deployID: nil, command: "\(command) \(name)")
-        try await Session.withLockWait(lockOptions, workspace, argument: options.environment.environment) {
-            if let other = try await context.lock.acquire(holder) { throw LockHeld(holder: other) }
-        }
+        let watch = Session.watch(workspace, holder: holder)
         let result: (ManualOperations.Outcome, String)
         do {
-            result = try await body(ManualOperations(context, strategy: workspace.environment.strategy))
+            try await Session.withLockWait(lockOptions, workspace, argument: options.environment.environment) {
+                if let other = try await context.lock.acquire(holder) { throw LockHeld(holder: other) }
+            }
+            do {
+                result = try await body(ManualOperations(context, strategy: workspace.environment.strategy))
+            } catch {
+                try? await context.lock.release(holder)
+                await Session.audit(workspace, command: "\(command) \(name)", outcome: "failed: \(UserFacing.describe(error))")
+                throw error
+            }
+            try await context.lock.release(holder)
         } catch {
-            try? await context.lock.release(holder)
-            Session.audit(workspace, command: "\(command) \(name)", outcome: "failed")
+            await Session.endWatch(watch, workspace, holder: holder)
             throw error
         }
-        try await context.lock.release(holder)
-        Session.audit(workspace, command: "\(command) \(name)", outcome: "done")
+        await Session.endWatch(watch, workspace, holder: holder)
+        await Session.audit(workspace, command: "\(command) \(name)", outcome: "done")
         switch output.output {
         case .json:
             Console.out(JSONText.line([

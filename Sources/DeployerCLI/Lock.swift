@@ -23,7 +23,7 @@ struct Lock: AsyncParsableCommand {
             if let other = try await workspace.lock().acquire(holder) {
                 throw LockHeld(holder: other)
             }
-            Session.audit(workspace, command: "lock acquire: \(message)", outcome: "done")
+            await Session.audit(workspace, command: "lock acquire: \(message)", outcome: "done")
             Console.out("\(workspace.environment.name) is locked: \(message). Release with `deployer lock release \(target.environment)`.")
         }
     }
@@ -51,15 +51,16 @@ struct Lock: AsyncParsableCommand {
             let argument = target.environment
             if !holder.manual, !force {
                 let description = LockHeld(holder: holder).description
-                guard Identity.isGone(holder) else {
+                guard await Identity.isGone(holder, in: workspace.store) else {
                     throw CommandFailure(
-                        "error: the lock is held by a running \(holder.command): \(description)\n"
+                        "error: the lock is held by a running \(holder.command): \(description)"
+                            + (await Identity.lastHeard(holder, in: workspace.store).map { ", \($0)" } ?? "") + "\n"
                             + "Wait for it, stop it (Ctrl-C, or `deployer abort \(argument)` for a deploy), or --force if you know it is dead.",
                         code: .locked)
                 }
-                if let unfinished = try workspace.unfinishedJournal() {
+                if let unfinished = try await workspace.unfinishedJournal() {
                     throw CommandFailure(
-                        "error: the lock is held by deploy \(unfinished.replay.deployID), whose process is gone: \(description)\n"
+                        "error: the lock is held by deploy \(unfinished.deployID), whose process is gone: \(description)\n"
                             + "It did not finish: `deployer resume \(argument)` carries it on, `deployer abort \(argument)` puts everything back; "
                             + "either takes the lock over.",
                         code: .interrupted)
@@ -68,7 +69,7 @@ struct Lock: AsyncParsableCommand {
             }
             // Released only if `holder` still holds it: a deploy that took it meanwhile keeps it.
             try await lock.release(holder)
-            Session.audit(workspace, command: "lock release" + (force ? " --force" : ""), outcome: "done: was \(LockHeld(holder: holder).description)")
+            await Session.audit(workspace, command: "lock release" + (force ? " --force" : ""), outcome: "done: was \(LockHeld(holder: holder).description)")
             Console.out("\(workspace.environment.name) is unlocked.")
             if !holder.manual {
                 Console.out("Targets it had taken out stay where they are: `deployer status \(argument)` shows them, `deployer restore` puts one back.")
@@ -83,7 +84,7 @@ struct Lock: AsyncParsableCommand {
         func run() async throws {
             let workspace = try Workspace.load(target)
             if let holder = try await workspace.lock().current() {
-                Console.out(LockHeld(holder: holder).description + (Identity.isGone(holder) ? " — that process is gone" : ""))
+                Console.out(await Status.describe(holder, workspace))
             } else {
                 Console.out("\(workspace.environment.name) is not locked.")
             }

@@ -25,7 +25,12 @@ struct Plan: AsyncParsableCommand {
         let plan = try await DeployEngine(context).plan(request)
         switch output.output {
         case .json: Console.out(JSONText.pretty(plan))
-        case .text: Console.out(Reports.plan(plan, strategy: strategy))
+        case .text:
+            Console.out(Reports.plan(plan, strategy: strategy))
+            let state = workspace.stateDescription
+            Console.out(
+                "Deploy state: \(state.location)" + (workspace.environment.stateIsDefault ? " (the default; see `state:`)" : ""))
+            if let warning = state.warning { Console.out("warning: \(warning)") }
         }
         if !plan.blockers.isEmpty { throw CommandFailure("", code: .failed) }
     }

@@ -19,30 +19,40 @@ struct Resume: AsyncParsableCommand {
     func run() async throws {
         let workspace = try Workspace.load(target)
         let grace = try stopOptions.duration()
-        guard let unfinished = try workspace.unfinishedJournal() else {
+        guard let unfinished = try await workspace.unfinishedJournal() else {
             throw CommandFailure(
                 "error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands"
                     + (await Session.goneLockHint(workspace, argument: target.environment)),
                 code: .failed)
         }
-        let control = DeployControl(externalAbort: { FileManager.default.fileExists(atPath: workspace.abortMarker) })
-        try? FileManager.default.removeItem(atPath: workspace.abortMarker)
+        try await Session.refuseIfRunning(workspace, deployID: unfinished.deployID, argument: target.environment)
+        let control = DeployControl()
+        try await workspace.store.clearAbortRequest()
         let board = FlightBoard(Renderers.make(output))
         let context = try workspace.context(events: board, control: control, version: unfinished.replay.version)
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
-            deployID: unfinished.replay.deployID, command: "resume")
+            deployID: unfinished.deployID, command: "resume")
         let replay = unfinished.replay
-        let audit: @Sendable (String) -> Void = { outcome in
-            Session.audit(workspace, command: "resume", version: replay.version, outcome: outcome, deployID: replay.deployID)
-        }
         let handler = Session.installStopHandler(
             control, board: board, environment: target.environment, grace: grace,
-            onQuit: { audit("interrupted: quit with \(board.outOfService.count) target(s) out of service") })
+            onQuit: {
+                Session.auditBlocking(
+                    workspace, command: "resume", version: replay.version,
+                    outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: replay.deployID)
+            })
         defer { handler.cancel() }
-        let summary = try await DeployEngine(context).resume(
-            request, journal: try FileJournal(path: unfinished.path, onDurable: Session.checkpoint()))
-        audit(summary.outcome.rawValue)
+        let watch = Session.watch(workspace, holder: request.holder, control: control, deployID: replay.deployID)
+        let summary: DeploySummary
+        do {
+            summary = try await DeployEngine(context).resume(
+                request, journal: try await workspace.store.journal(unfinished.deployID, onDurable: Session.checkpoint()))
+        } catch {
+            await Session.endWatch(watch, workspace, holder: request.holder)
+            throw error
+        }
+        await Session.endWatch(watch, workspace, holder: request.holder)
+        await Session.audit(workspace, command: "resume", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
         try Session.finish(summary, output: output)
     }
 }

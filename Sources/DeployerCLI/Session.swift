@@ -17,7 +17,9 @@ enum Session {
             do {
                 return try await body()
             } catch let held as LockHeld {
-                if Identity.isGone(held.holder) { throw goneHolder(held.holder, workspace, argument: argument) }
+                if await Identity.isGone(held.holder, in: workspace.store) {
+                    throw try await goneHolder(held.holder, workspace, argument: argument)
+                }
                 guard let timeout else { throw held }
                 if held.holder.manual { throw manualNotWaited(held) }
                 if Date() >= deadline {
@@ -43,18 +45,18 @@ enum Session {
     /// when an unfinished deploy is in the journal.
     static func refuseIfBusy(_ workspace: Workspace, lock: any DeployLock, options: LockOptions, argument: String) async throws {
         if let holder = try await lock.current() {
-            if Identity.isGone(holder) { throw goneHolder(holder, workspace, argument: argument) }
+            if await Identity.isGone(holder, in: workspace.store) { throw try await goneHolder(holder, workspace, argument: argument) }
             if options.lockWait, holder.manual { throw manualNotWaited(LockHeld(holder: holder)) }
             if !options.lockWait { throw LockHeld(holder: holder) }
             return
         }
-        try refuseUnfinished(workspace, argument: argument)
+        try await refuseUnfinished(workspace, argument: argument)
     }
 
     /// Throws when the journal holds a deploy that did not finish: run with the lock held, so that a
     /// deploy that starts meanwhile is seen as the lock's holder, never as an unfinished deploy.
-    static func refuseUnfinished(_ workspace: Workspace, argument: String) throws {
-        guard let unfinished = try workspace.unfinishedJournal() else { return }
+    static func refuseUnfinished(_ workspace: Workspace, argument: String) async throws {
+        guard let unfinished = try await workspace.unfinishedJournal() else { return }
         throw CommandFailure(
             "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish, and nothing runs it now.\n"
                 + "Run `deployer resume \(argument)` to carry on, or `deployer abort \(argument)` to put everything back.",
@@ -62,9 +64,9 @@ enum Session {
     }
 
     /// What to say about a lock whose holder's process is gone: resume or abort its deploy, or release it.
-    static func goneHolder(_ holder: LockInfo, _ workspace: Workspace, argument: String) -> CommandFailure {
+    static func goneHolder(_ holder: LockInfo, _ workspace: Workspace, argument: String) async throws -> CommandFailure {
         let who = "\(holder.command) by \(holder.user) on \(holder.host) (pid \(holder.pid)), since \(holder.since.formatted(.iso8601))"
-        if let unfinished = try? workspace.unfinishedJournal() {
+        if let unfinished = try await workspace.unfinishedJournal() {
             return CommandFailure(
                 "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish: its process is gone (\(who)).\n"
                     + "Run `deployer resume \(argument)` to carry on, or `deployer abort \(argument)` to put everything back.",
@@ -76,9 +78,45 @@ enum Session {
             code: .locked)
     }
 
+    /// While a command runs with (or waiting for) the lock: its heartbeat every few seconds, so that
+    /// other machines can tell it is alive; for a deploy or resume, abort requests made from any machine
+    /// (`deployer abort`), looked for every second. Stop it with `endWatch`.
+    static func watch(_ workspace: Workspace, holder: LockInfo, control: DeployControl? = nil, deployID: String? = nil) -> Task<Void, Never> {
+        let store = workspace.store
+        return Task.detached {
+            var tick = 0
+            while !Task.isCancelled {
+                if tick % Int(Identity.heartbeatInterval.seconds) == 0 { try? await store.beat(holder, at: Date()) }
+                if let control, let deployID, (try? await store.abortRequested(deployID)) == true { control.requestAbort() }
+                tick += 1
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    static func endWatch(_ task: Task<Void, Never>, _ workspace: Workspace, holder: LockInfo) async {
+        task.cancel()
+        try? await workspace.store.endBeat(holder)
+    }
+
+    /// Refuses to resume or abort from the journal while the deploy's process is alive, wherever it
+    /// runs (this machine: its pid; elsewhere: its heartbeat): exit 4, naming it.
+    static func refuseIfRunning(_ workspace: Workspace, deployID: String, argument: String) async throws {
+        guard let holder = try await workspace.lock().current(), holder.deployID == deployID,
+            !(await Identity.isGone(holder, in: workspace.store))
+        else { return }
+        let heard = await Identity.lastHeard(holder, in: workspace.store).map { ", \($0)" } ?? ""
+        throw CommandFailure(
+            "error: deploy \(deployID) is still running: \(LockHeld(holder: holder).description)\(heard).\n"
+                + "Stop it with Ctrl-C in its terminal or `deployer abort \(argument)`, or wait for it to finish.",
+            code: .locked)
+    }
+
     /// For "nothing to resume/abort": the way out when a gone process still holds the lock.
     static func goneLockHint(_ workspace: Workspace, argument: String) async -> String {
-        guard let holder = try? await workspace.lock().current(), Identity.isGone(holder) else { return "" }
+        guard let holder = try? await workspace.lock().current(), await Identity.isGone(holder, in: workspace.store) else {
+            return ""
+        }
         return "\nThe lock is held by \(holder.command) (pid \(holder.pid)), which is gone: "
             + "`deployer lock release \(argument)` releases it."
     }
@@ -105,8 +143,11 @@ enum Session {
         }
     }
 
-    /// Appends one line to the environment's audit log: who ran what, when, and how it ended.
-    static func audit(_ workspace: Workspace, command: String, version: String? = nil, outcome: String, deployID: String? = nil) {
+    /// Appends one line to the environment's audit log: who ran what, when, and how it ended. Throws
+    /// when the deploy state cannot be written (the start of a deploy is recorded before anything changes).
+    static func auditOrFail(
+        _ workspace: Workspace, command: String, version: String? = nil, outcome: String, deployID: String? = nil
+    ) async throws {
         let holder = Identity.current(deployID: deployID, command: command)
         var entry: [String: Any] = [
             "at": Date().formatted(.iso8601), "user": holder.user, "host": holder.host,
@@ -114,15 +155,31 @@ enum Session {
         ]
         if let version { entry["version"] = version }
         if let deployID { entry["deploy"] = deployID }
-        let line = JSONText.line(entry) + "\n"
-        try? FileManager.default.createDirectory(atPath: workspace.stateDir, withIntermediateDirectories: true)
-        if let handle = FileHandle(forWritingAtPath: workspace.auditLog) {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            try? handle.close()
-        } else {
-            _ = FileManager.default.createFile(atPath: workspace.auditLog, contents: Data(line.utf8))
+        try await workspace.store.audit(JSONText.line(entry))
+    }
+
+    /// `auditOrFail`, with a warning instead of an error: the command's own work is done.
+    static func audit(
+        _ workspace: Workspace, command: String, version: String? = nil, outcome: String, deployID: String? = nil
+    ) async {
+        do {
+            try await auditOrFail(workspace, command: command, version: version, outcome: outcome, deployID: deployID)
+        } catch {
+            Console.error("warning: the audit log was not written: \(UserFacing.describe(error))")
         }
+    }
+
+    /// `audit` from a thread that is not in the concurrency pool (a signal handler about to exit),
+    /// waiting at most two seconds.
+    static func auditBlocking(
+        _ workspace: Workspace, command: String, version: String?, outcome: String, deployID: String?
+    ) {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await audit(workspace, command: command, version: version, outcome: outcome, deployID: deployID)
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 2)
     }
 
     /// Prints a summary in the chosen format and turns its outcome into the exit status.

@@ -34,16 +34,19 @@ struct Status: AsyncParsableCommand {
             throw CommandFailure("error: cannot read \(workspace.environment.name): \(error)", code: .failed)
         }
         let lock = try await context.lock.current()
-        let unfinished = try workspace.unfinishedJournal()
+        let unfinished = try await workspace.unfinishedJournal()
+        let holderGone: Bool? = if let lock { await Identity.isGone(lock, in: workspace.store) } else { nil }
+        let lockText: String? = if let lock { await Self.describe(lock, workspace) } else { nil }
         let rows = state.targets.map { Row(target: $0, state: state, inFlight: unfinished?.replay.inFlight[$0.id]) }
         switch output.output {
         case .json:
             Console.out(JSONText.pretty(Report(
                 environment: workspace.environment.name, targets: rows, lock: lock,
-                lockHolderGone: lock.map(Identity.isGone), unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
+                lockHolderGone: holderGone, lockDescription: lockText, state: workspace.store.backend.location,
+                stateShared: workspace.store.backend.isShared, unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
                 haproxy: haproxy?.map(HAProxyStatus.LoadBalancer.init))))
         case .text:
-            Console.out(text(workspace, rows: rows, pools: state.pools, lock: lock, unfinished: unfinished?.replay))
+            Console.out(text(workspace, rows: rows, pools: state.pools, lock: lockText, unfinished: unfinished?.replay))
             if let haproxy { Console.out("\n" + HAProxyStatus.text(haproxy)) }
         }
     }
@@ -52,8 +55,13 @@ struct Status: AsyncParsableCommand {
         var environment: String
         var targets: [Row]
         var lock: LockInfo?
-        /// The holder is a process of this machine that no longer runs.
+        /// The holder's process no longer runs (this machine), or has not been heard from (another).
         var lockHolderGone: Bool?
+        /// The lock as `status` prints it: holder, since, whether it is alive, its last journal record.
+        var lockDescription: String?
+        /// Where the deploy state lives, and whether other machines see it.
+        var state: String
+        var stateShared: Bool
         var unfinishedDeploy: UnfinishedDeploy?
         var haproxy: [HAProxyStatus.LoadBalancer]?
     }
@@ -105,7 +113,21 @@ struct Status: AsyncParsableCommand {
         }
     }
 
-    private func text(_ workspace: Workspace, rows: [Row], pools: [PoolID], lock: LockInfo?, unfinished: JournalReplay?) -> String {
+    /// The lock holder, whether its process is alive, and how long ago its deploy last wrote its journal.
+    static func describe(_ holder: LockInfo, _ workspace: Workspace) async -> String {
+        var text = LockHeld(holder: holder).description
+        if await Identity.isGone(holder, in: workspace.store) {
+            text += " — that process is gone"
+        } else if let heard = await Identity.lastHeard(holder, in: workspace.store) {
+            text += " (\(heard))"
+        }
+        if let deployID = holder.deployID, let last = (try? await workspace.store.lastRecordDate(deployID)) ?? nil {
+            text += "; its last journal record \(max(0, Int(Date().timeIntervalSince(last).rounded()))) s ago"
+        }
+        return text
+    }
+
+    private func text(_ workspace: Workspace, rows: [Row], pools: [PoolID], lock: String?, unfinished: JournalReplay?) -> String {
         var lines: [String] = ["\(workspace.environment.name): \(rows.count) target(s)"]
         let models = rows.contains { $0.modelApplied != nil }
         var table = [["target", "state", "version"] + (models ? ["model"] : []) + ["health"] + pools.map(\.rawValue)]
@@ -127,10 +149,12 @@ struct Status: AsyncParsableCommand {
         let inService = rows.filter { $0.state == "in service" }.count
         lines.append("In service: \(inService) of \(rows.count).")
         if let lock {
-            lines.append("Lock: \(LockHeld(holder: lock).description)" + (Identity.isGone(lock) ? " — that process is gone" : ""))
+            lines.append("Lock: \(lock)")
         } else {
             lines.append("Lock: free")
         }
+        let state = workspace.stateDescription
+        lines.append("Deploy state: \(state.location)" + (state.warning == nil ? "" : " (this machine only)"))
         if let unfinished {
             lines.append(
                 "Unfinished deploy \(unfinished.deployID) of \(unfinished.version): \(unfinished.finished.count) target(s) done, "

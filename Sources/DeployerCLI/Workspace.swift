@@ -3,18 +3,17 @@ import Foundation
 import Manifests
 import Providers
 
-/// An environment loaded from its file, with its state directory and the providers that reach it.
-struct Workspace {
+/// An environment loaded from its file, with where its deploy state lives and the providers that reach it.
+struct Workspace: Sendable {
     let environment: Environment
     let warnings: [Diagnostic]
-    /// This environment's state directory.
+    /// This machine's directory for the environment: the simulated fleet, the ARM request log, and the
+    /// deploy state itself when it is local.
     let stateDir: String
+    /// The lock, journals, audit log and versions, wherever `state:` says (shared, or this machine's).
+    let store: StateStore
 
-    var lockPath: String { stateDir + "/lock.json" }
-    var journalDir: String { stateDir + "/journal" }
     var fleetPath: String { stateDir + "/simulated-fleet.json" }
-    var abortMarker: String { stateDir + "/abort-requested" }
-    var auditLog: String { stateDir + "/audit.log" }
 
     /// Finds and loads the environment named by `options`.
     static func load(_ options: EnvironmentOptions) throws -> Workspace {
@@ -34,9 +33,46 @@ struct Workspace {
         let root =
             options.stateDir ?? environmentVariables["DEPLOYER_STATE_DIR"]
             ?? ((path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/.deployer"
+        let stateDir = root + "/" + loaded.environment.name
+        let backend: any StateBackend
+        switch loaded.environment.state {
+        case .local(let directory):
+            backend = LocalStateBackend(directory: directory ?? stateDir)
+        case .ssh(let spec):
+            let settings = sshSettings(loaded.environment)
+            let shell: any RemoteShell =
+                switch settings.transport {
+                case .libssh2: LibSSH2Shell(connections: SSHConnections(), settings: settings)
+                case .openssh: OpenSSHShell(settings: settings)
+                }
+            backend = SSHStateBackend(
+                shell: shell, host: RemoteHost(address: spec.address, vars: spec.vars), hostName: spec.host,
+                directory: spec.directory)
+        }
         return Workspace(
-            environment: loaded.environment, warnings: loaded.warnings,
-            stateDir: root + "/" + loaded.environment.name)
+            environment: loaded.environment, warnings: loaded.warnings, stateDir: stateDir, store: StateStore(backend))
+    }
+
+    static func sshSettings(_ environment: Environment) -> SSHSettings {
+        SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: Identity.user, options: environment.ssh)
+    }
+
+    /// Where the deploy state lives, for `plan` and `status`, and a warning when only this machine sees it.
+    var stateDescription: (location: String, warning: String?) {
+        let backend = store.backend
+        // A simulated fleet lives in this machine's state directory itself: nothing to share.
+        if backend.isShared { return (backend.location, nil) }
+        if case .simulated = environment.targets { return (backend.location, nil) }
+        if case .vmss = environment.targets {
+            return (
+                backend.location,
+                "the journal and audit log are on this machine only (the lock is on the scale set): a deploy that dies "
+                    + "here can only be resumed or aborted from here")
+        }
+        return (
+            backend.location,
+            "the deploy state is on this machine only: deploys, drains and restores from other machines do not see its "
+                + "lock or journal (see `state:` in docs/environment.md)")
     }
 
     /// An environment argument: an existing file, or a name in the inventories directory.
@@ -63,17 +99,17 @@ struct Workspace {
             "error: no environment \"\(argument)\": not a file, and not in \(directory)/.\(list)", code: .badInput)
     }
 
-    /// The environment's deploy lock: tags on the scale set for Azure (seen from every machine), a file
-    /// in the state directory otherwise.
+    /// The environment's deploy lock: tags on the scale set for Azure (seen from every machine), in the
+    /// deploy state otherwise.
     func lock() throws -> any DeployLock {
         if case .vmss = environment.targets { return try context(events: DiscardingEventSink()).lock }
-        return FileDeployLock(path: lockPath)
+        return store.lock
     }
 
     /// Wires the environment's providers into a deploy context.
     /// - Parameter version: the version being deployed, for `{{ version }}` in health URLs.
     func context(events: any EventSink, control: DeployControl = DeployControl(), version: String? = nil) throws -> DeployContext {
-        let lock = FileDeployLock(path: lockPath)
+        let lock = store.lock
         switch environment.targets {
         case .simulated(let spec):
             let world = try simulatedWorld(spec)
@@ -83,10 +119,8 @@ struct Workspace {
         case .hosts(let hosts):
             do {
                 return try InventoryHostsProvider.context(
-                    environment, hosts: hosts, lock: lock, events: events, control: control,
-                    versionFile: stateDir + "/versions.json", version: version,
-                    ssh: SSHSettings.fromEnvironment(
-                        ProcessInfo.processInfo.environment, user: Identity.user, options: environment.ssh))
+                    environment, hosts: hosts, lock: lock, events: events, control: control, versions: store,
+                    version: version, ssh: Self.sshSettings(environment))
             } catch let error as InventoryHostsProvider.SetupError {
                 throw CommandFailure("error: \(error.message)", code: error.badInput ? .badInput : .failed)
             }
@@ -135,21 +169,9 @@ struct Workspace {
             deployID: deployID, holder: Identity.current(deployID: deployID, command: command))
     }
 
-    /// The journal of the deploy that has not finished, if any. Only the newest journal can be: a new
-    /// deploy is refused while one is unfinished, and deploy ids sort by time.
-    func unfinishedJournal() throws -> (path: String, replay: JournalReplay)? {
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: journalDir)) ?? [])
-            .filter { $0.hasSuffix(".jsonl") }
-        guard let newest = files.max() else { return nil }
-        let path = journalDir + "/" + newest
-        guard let replay = JournalReplay(try FileJournal.read(path: path)), !replay.isFinished else { return nil }
-        return (path, replay)
-    }
-
-    /// A new journal file for a deploy.
-    func newJournal(deployID: String, onDurable: @escaping @Sendable (Int) -> Void) throws -> FileJournal {
-        try FileManager.default.createDirectory(atPath: journalDir, withIntermediateDirectories: true)
-        return try FileJournal(path: "\(journalDir)/\(deployID).jsonl", onDurable: onDurable)
+    /// The deploy that has not finished, if any, with its journal.
+    func unfinishedJournal() async throws -> (deployID: String, replay: JournalReplay)? {
+        try await store.unfinished()
     }
 }
 
@@ -173,11 +195,26 @@ enum Identity {
             deployID: deployID, command: command, message: message, manual: manual)
     }
 
+    /// A holder on another machine whose heartbeat is older than this is taken to be gone.
+    static let heartbeatTimeout: TimeInterval = 30
+    /// How often a command holding the lock beats.
+    static let heartbeatInterval: Duration = .seconds(5)
+
     /// Whether the lock's holder is known to be gone: a deploy, drain or restore whose process on this
-    /// machine no longer runs. A manual lock, or a holder on another machine, is never known to be gone.
-    static func isGone(_ holder: LockInfo) -> Bool {
-        !holder.manual && holder.pid > 0 && holder.host == ProcessInfo.processInfo.hostName
-            && !ProcessLiveness.isAlive(holder.pid)
+    /// machine no longer runs, or whose process elsewhere has not beaten for `heartbeatTimeout`. A
+    /// manual lock is never gone.
+    static func isGone(_ holder: LockInfo, in store: StateStore) async -> Bool {
+        guard !holder.manual, holder.pid > 0 else { return false }
+        if holder.host == ProcessInfo.processInfo.hostName { return !ProcessLiveness.isAlive(holder.pid) }
+        let last = (try? await store.lastBeat(of: holder)) ?? nil
+        return Date().timeIntervalSince(last ?? holder.since) > heartbeatTimeout
+    }
+
+    /// "last heard from 3 s ago", for a holder on another machine; nil for this machine's or a manual lock.
+    static func lastHeard(_ holder: LockInfo, in store: StateStore) async -> String? {
+        guard !holder.manual, holder.host != ProcessInfo.processInfo.hostName else { return nil }
+        guard let last = (try? await store.lastBeat(of: holder)) ?? nil else { return "never heard from" }
+        return "last heard from \(max(0, Int(Date().timeIntervalSince(last).rounded()))) s ago"
     }
 
     /// A new deploy id: sortable by time, unique enough for one environment, always 25 characters

@@ -266,7 +266,7 @@ extension HAProxyIntegrationTests {
         }
         let ctx = try InventoryHostsProvider.context(
             environment, hosts: hosts, lock: InMemoryDeployLock(), events: CollectingSink(), control: DeployControl(),
-            versionFile: lab.scratch.path + "/versions.json", version: "v2",
+            versions: StateStore(LocalStateBackend(directory: lab.scratch.path + "/state")), version: "v2",
             ssh: SSHSettings.fromEnvironment([:], user: "root"), connect: { transports[$0.name]! })
         let holder = LockInfo(user: "test", host: "localhost", pid: getpid(), since: Date(), deployID: "t", command: "test")
         let summary = try await DeployEngine(ctx).deploy(

@@ -55,6 +55,10 @@ struct SSHEndToEndTests {
               health-timeout: 15s
             ssh:
               transport: \(transport)
+            state:
+              ssh:
+                host: lb-1
+                dir: \(lab.scratch.path)/state-on-lb-1
             """.write(toFile: lab.scratch.path + "/inventories/prod.yml", atomically: true, encoding: .utf8)
     }
 
@@ -180,7 +184,7 @@ struct SSHEndToEndTests {
 
     /// The journal lines of the newest deploy of `prod` in `lab`.
     static func journal(_ lab: HAProxyLab) -> [String] {
-        let directory = lab.scratch.path + "/inventories/.deployer/prod/journal"
+        let directory = lab.scratch.path + "/state-on-lb-1/journal"
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
         guard let file = files.last, let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").map(String.init)
@@ -218,9 +222,14 @@ struct SSHEndToEndTests {
             #expect(states["web-3"]?.adminState == .ready, "\(states)")
         }
 
-        let status = try DeployerProcess.run(["status", "prod"], in: lab.scratch.path, environment: environment)
+        // As another machine: its own local state directory and HOME; the deploy state is on lb-1.
+        var elsewhere = environment
+        elsewhere["HOME"] = lab.scratch.path + "/home-of-machine-b"
+        let other = ["--state-dir", lab.scratch.path + "/machine-b"]
+        let status = try DeployerProcess.run(["status", "prod"] + other, in: lab.scratch.path, environment: elsewhere)
         #expect(status.stdout.contains("Unfinished deploy"), "status shows the interrupted deploy: \(status.stdout)")
-        let resume = try DeployerProcess.run(["resume", "prod"], in: lab.scratch.path, environment: environment, timeout: 120)
+        #expect(status.stdout.contains("Deploy state: ssh://lb-1/"), "\(status.stdout)")
+        let resume = try DeployerProcess.run(["resume", "prod"] + other, in: lab.scratch.path, environment: elsewhere, timeout: 120)
         let report = try load.finish()
         print("kill -9 over SSH, then resume: \(report.sent) requests sent, \(report.failed) failed")
         #expect(resume.status == 0, "\(resume.stdout)\n\(resume.stderr)")

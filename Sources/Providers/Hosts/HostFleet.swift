@@ -56,13 +56,14 @@ public enum HostAction: Sendable {
 /// step run by a `HostCommandRunner`.
 ///
 /// A host cannot be asked which version it runs, so the version shown is the one deployer last
-/// deployed there successfully, kept in the state directory (`versions`); a host never deployed
-/// by deployer has no known version and is always deployed.
+/// deployed there successfully, kept in the environment's deploy state (`versions`, seen by every
+/// machine that shares it); a host never deployed by deployer has no known version and is always
+/// deployed.
 public struct HostFleet: Fleet {
     public let hosts: [HostTarget]
     public let action: HostAction
     public let prepareAction: HostAction?
-    public let versions: VersionRecord
+    public let versions: StateStore
     /// Runs `connection: local` commands.
     public let local: any HostCommandRunner
     /// Runs `connection: ssh` commands and compose steps; nil when SSH is not available.
@@ -70,7 +71,7 @@ public struct HostFleet: Fleet {
     public let events: any EventSink
 
     public init(
-        hosts: [HostTarget], action: HostAction, prepare: HostAction?, versions: VersionRecord,
+        hosts: [HostTarget], action: HostAction, prepare: HostAction?, versions: StateStore,
         local: any HostCommandRunner = LocalCommandRunner(), remote: (any HostCommandRunner)?, events: any EventSink
     ) {
         self.hosts = hosts
@@ -83,7 +84,7 @@ public struct HostFleet: Fleet {
     }
 
     public func targets() async throws -> [TargetSnapshot] {
-        let known = try versions.read()
+        let known = try await versions.versions()
         return hosts.map { TargetSnapshot(id: TargetID($0.name), version: known[$0.name], health: .unknown) }
     }
 
@@ -94,7 +95,7 @@ public struct HostFleet: Fleet {
 
     public func update(_ target: TargetID, to version: String) async throws {
         try await perform(action, on: target, version: version, what: "deploy")
-        try versions.record(version, for: target.rawValue)
+        try await versions.recordVersion(version, for: target.rawValue)
     }
 
     public func describeUpdate(_ target: TargetID, version: String) -> [String] {
@@ -201,33 +202,6 @@ struct ComposeSteps {
             step(pull, display: pull),
             step(up, display: up),
         ]
-    }
-}
-
-/// The version deployer last put on each host, in a small JSON file of the state directory.
-public struct VersionRecord: Sendable {
-    public let path: String
-
-    public init(path: String) { self.path = path }
-
-    public func read() throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: data)
-    }
-
-    /// Records `version` for `host`, replacing the file atomically.
-    public func record(_ version: String, for host: String) throws {
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let lock = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw DeployerError("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
-        defer { close(lock) }
-        flock(lock, LOCK_EX)
-        var all = try read()
-        all[host] = version
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(all).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
 

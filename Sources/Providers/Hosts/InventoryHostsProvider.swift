@@ -27,12 +27,12 @@ public enum InventoryHostsProvider {
     }
 
     /// - Parameters:
-    ///   - versionFile: where the versions deployer put on each host are kept.
+    ///   - versions: the deploy state that keeps the versions deployer put on each host.
     ///   - version: the version being deployed, for `{{ version }}` in health URLs.
     ///   - connect: the transport to each HAProxy (default: `transport(_:shell:)`).
     public static func context(
         _ environment: Environment, hosts: HostTargets, lock: any DeployLock, events: any EventSink,
-        control: DeployControl, versionFile: String, version: String?, ssh settings: SSHSettings,
+        control: DeployControl, versions: StateStore, version: String?, ssh settings: SSHSettings,
         connections: SSHConnections = SSHConnections(),
         connect: ((HAProxyLoadBalancer) throws -> any RuntimeTransport)? = nil
     ) throws -> DeployContext {
@@ -74,7 +74,7 @@ public enum InventoryHostsProvider {
         }
         let traffic = HAProxyTrafficController(pools, events: events)
         let fleet = HostFleet(
-            hosts: hosts.targets, action: action, prepare: prepare, versions: VersionRecord(path: versionFile),
+            hosts: hosts.targets, action: action, prepare: prepare, versions: versions,
             remote: SSHCommandRunner(shell: shell), events: events)
         let health: any HealthProbe
         switch environment.health {
