@@ -34,15 +34,17 @@ struct Deploy: AsyncParsableCommand {
     var yes = false
 
     func run() async throws {
+        let argument = target.environment
+        let control = DeployControl()
+        let board = FlightBoard(Renderers.make(output))
+        // First of all: a signal that comes while the environment is read still stops safely.
+        let handler = Session.installStopHandler(control, board: board, environment: argument, grace: try stopOptions.duration())
+        defer { handler.cancel() }
         let workspace = try Workspace.load(target)
         let version = try deployOptions.version(for: workspace)
         let strategy = try deployOptions.strategy(for: workspace)
-        let grace = try stopOptions.duration()
         _ = try lockOptions.timeout()
-        let control = DeployControl()
-        let board = FlightBoard(Renderers.make(output))
         let context = try workspace.context(events: board, control: control, version: version)
-        let argument = target.environment
         try await Session.refuseIfBusy(workspace, lock: context.lock, options: lockOptions, argument: argument)
         if let warning = workspace.stateDescription.warning { Console.error("warning: \(warning)") }
         let engine = DeployEngine(context)
@@ -68,14 +70,12 @@ struct Deploy: AsyncParsableCommand {
             }
         }
 
-        let handler = Session.installStopHandler(
-            control, board: board, environment: argument, grace: grace,
-            onQuit: {
-                Session.auditBlocking(
-                    workspace, command: "deploy", version: version,
-                    outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: deployID)
-            })
-        defer { handler.cancel() }
+        try Session.refuseIfStopped(control)
+        handler.onQuit {
+            Session.auditBlocking(
+                workspace, command: "deploy", version: version,
+                outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: deployID)
+        }
         let watch = Session.watch(workspace, holder: request.holder, control: control, deployID: deployID)
         let started = Mutex(false)
         let summary: DeploySummary
@@ -84,6 +84,7 @@ struct Deploy: AsyncParsableCommand {
                 try await engine.deploy(
                     request, journal: try await workspace.store.journal(deployID, onDurable: Session.checkpoint()),
                     afterLock: {
+                        try Session.refuseIfStopped(control)
                         try await Session.refuseUnfinished(workspace, argument: argument)
                         try await workspace.store.clearAbortRequest()
                         // Written before anything changes, so that a deploy killed mid-run is in the log too.

@@ -17,8 +17,12 @@ struct Resume: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        let control = DeployControl()
+        let board = FlightBoard(Renderers.make(output))
+        let handler = Session.installStopHandler(
+            control, board: board, environment: target.environment, grace: try stopOptions.duration())
+        defer { handler.cancel() }
         let workspace = try Workspace.load(target)
-        let grace = try stopOptions.duration()
         guard let unfinished = try await workspace.unfinishedJournal() else {
             throw CommandFailure(
                 "error: no unfinished deploy of \(workspace.environment.name) to resume; `deployer status \(target.environment)` shows where every target stands"
@@ -26,22 +30,18 @@ struct Resume: AsyncParsableCommand {
                 code: .failed)
         }
         try await Session.refuseIfRunning(workspace, deployID: unfinished.deployID, argument: target.environment)
-        let control = DeployControl()
         try await workspace.store.clearAbortRequest()
-        let board = FlightBoard(Renderers.make(output))
         let context = try workspace.context(events: board, control: control, version: unfinished.replay.version)
         let request = workspace.request(
             version: unfinished.replay.version, strategy: workspace.environment.strategy,
             deployID: unfinished.deployID, command: "resume")
         let replay = unfinished.replay
-        let handler = Session.installStopHandler(
-            control, board: board, environment: target.environment, grace: grace,
-            onQuit: {
-                Session.auditBlocking(
-                    workspace, command: "resume", version: replay.version,
-                    outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: replay.deployID)
-            })
-        defer { handler.cancel() }
+        try Session.refuseIfStopped(control)
+        handler.onQuit {
+            Session.auditBlocking(
+                workspace, command: "resume", version: replay.version,
+                outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: replay.deployID)
+        }
         let watch = Session.watch(workspace, holder: request.holder, control: control, deployID: replay.deployID)
         let summary: DeploySummary
         do {

@@ -94,8 +94,11 @@ enum Session {
         }
     }
 
+    /// Stops the watch and waits for it: an SSH call still running when the process exits would be cut
+    /// down in the middle by the exit's clean-up.
     static func endWatch(_ task: Task<Void, Never>, _ workspace: Workspace, holder: LockInfo) async {
         task.cancel()
+        await task.value
         try? await workspace.store.endBeat(holder)
     }
 
@@ -123,10 +126,15 @@ enum Session {
 
     /// SIGINT, SIGTERM, SIGHUP: stop safely; again, or after `grace`, quit at once naming what is left.
     static func installStopHandler(
-        _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration,
-        onQuit: @escaping @Sendable () -> Void = {}
+        _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration
     ) -> StopSignals {
-        StopSignals(control, board: board, environment: environment, grace: grace, onQuit: onQuit)
+        StopSignals(control, board: board, environment: environment, grace: grace)
+    }
+
+    /// Refuses to start when a stop was asked before the deploy began: nothing was changed.
+    static func refuseIfStopped(_ control: DeployControl) throws {
+        guard control.interruptRequested else { return }
+        throw CommandFailure("Stopped before the deploy began: nothing was changed.", code: .interrupted)
     }
 
     /// The crash-test seam: with DEPLOYER_TEST_STOP_AT_RECORD=N, the process stops itself (SIGSTOP)

@@ -23,22 +23,24 @@ final class StopSignals {
         private let lock = NSLock()
         private var count = 0
         private var deadline: DispatchWorkItem?
+        private var onQuit: @Sendable () -> Void = {}
 
         func signalled() -> Int { lock.withLock { count += 1; return count } }
         func schedule(_ item: DispatchWorkItem) { lock.withLock { deadline = item } }
         func cancel() { lock.withLock { deadline?.cancel() } }
+        func setOnQuit(_ body: @escaping @Sendable () -> Void) { lock.withLock { onQuit = body } }
+        var quitAction: @Sendable () -> Void { lock.withLock { onQuit } }
     }
 
     /// Installs the handlers for one command run; `cancel()` removes them.
-    init(
-        _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration,
-        onQuit: @escaping @Sendable () -> Void
-    ) {
+    init(_ control: DeployControl, board: FlightBoard, environment: String, grace: Duration) {
         let state = self.state
         let quit: @Sendable (String) -> Never = { why in
             Console.error(board.quitMessage(why: why, environment: environment))
-            onQuit()
-            exit(ExitStatus.interrupted.rawValue)
+            state.quitAction()
+            // _exit: other threads may be in the middle of an SSH or TLS call, which the clean-up of
+            // exit() would pull the ground from under. Everything said so far is written unbuffered.
+            _exit(ExitStatus.interrupted.rawValue)
         }
         sources = Self.signals.map { signalNumber, name in
             signal(signalNumber, SIG_IGN)
@@ -58,6 +60,9 @@ final class StopSignals {
             return source
         }
     }
+
+    /// What to do before quitting at once (write the audit line), once there is something to say.
+    func onQuit(_ body: @escaping @Sendable () -> Void) { state.setOnQuit(body) }
 
     func cancel() {
         sources.forEach { $0.cancel() }
