@@ -276,7 +276,11 @@ struct ShellLexer {
                         problem: "a reference in a comment can end the comment with a newline in its value; "
                             + "move it out of the comment, or remove it")
                     index = end
-                case "<" where next == "<" && at(index + 2) != "<" && nesting == .top:
+                case "<" where next == "<" && at(index + 2) == "<":
+                    // bash's here-string: a word follows, as after any redirection.
+                    index += 3
+                    atWordStart = true
+                case "<" where next == "<" && nesting == .top:
                     index += 2
                     var stripTabs = false
                     if at(index) == "-" {
