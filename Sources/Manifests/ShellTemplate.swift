@@ -154,15 +154,21 @@ struct ShellLexer {
                 found[start] = (nil, problem)
                 return
             }
-            let nested = stack.contains {
-                if case .command(let nesting, _) = $0 { return nesting != .top }
-                return false
-            }
-            if nested {
+            let nested = stack.lazy.compactMap { frame -> Nesting? in
+                if case .command(let nesting, _) = frame, nesting != .top { return nesting }
+                return nil
+            }.first
+            if let nested {
+                let construct =
+                    switch nested {
+                    case .dollarParen: "`$(…)`"
+                    case .backtick: "backticks"
+                    default: "`${…}`"
+                    }
                 found[start] = (
                     nil,
-                    "a value cannot be quoted safely inside `$(…)`, backticks or `${…}`; assign it to a variable "
-                        + "first (`v={{ x }}; … \"$(cmd \"$v\")\"`)"
+                    "a value inside \(construct) is parsed by that construct's own rules, which no quoting here covers; "
+                        + "assign it to a variable first and use that (`v={{ x }}; … \"$(cmd \"$v\")\"`)"
                 )
                 return
             }

@@ -106,7 +106,8 @@ extension ManifestReader {
         guard let text = node.scalar?.text else { return }
         let references = Template.references(in: node)
         for (placement, reference) in zip(ShellTemplate(text).placements, references) where placement.name != nil {
-            if let problem = placement.problem {
+            // `| raw` asks for no quoting at all, so it is accepted wherever it is written.
+            if let problem = placement.problem, !placement.raw {
                 error("`\(path)`: `\(reference.text)` cannot be quoted here: \(problem)", at: reference.location, rule: "unsafe-template")
             } else if placement.raw {
                 warning(
@@ -119,9 +120,10 @@ extension ManifestReader {
 }
 
 extension HostTarget {
-    /// `template` (a `run` command, a `health.http` URL) for this host: its inventory variables,
-    /// `{{ inventory_hostname }}`, `{{ address }}` and `{{ version }}` substituted. The loader has
-    /// already refused references to anything else.
+    /// `template` (a `health.http` URL, a compose project directory: text that is not shell) for this
+    /// host: its inventory variables, `{{ inventory_hostname }}`, `{{ address }}` and `{{ version }}`
+    /// substituted as they are. The loader has already refused references to anything else. A `run`
+    /// command goes through `renderCommand(_:version:)` instead.
     public func render(_ template: String, version: String?) -> String {
         var vars = TemplateScope.host(name: inventoryName, address: address, vars: self.vars).vars
         if let version { vars["version"] = version }

@@ -141,4 +141,25 @@ import Testing
             }
         }
     }
+
+    // MARK: The loader
+
+    static func findings(_ run: String, health: String = "provider: true") -> [String] {
+        let text = "targets:\n  simulated:\n    count: 2\ndeploy:\n  run: \(run)\nhealth:\n  \(health)\n"
+        return EnvironmentLoader.check(text: text, path: "env.yml").1.map {
+            "\($0.location!.line):\($0.location!.column) \($0.severity == .error ? "error" : "warning")[\($0.rule!)]"
+        }
+    }
+
+    @Test func theLoaderPlacesEachFindingAtItsReference() {
+        #expect(Self.findings("/opt/deploy.sh {{ version }} '{{ inventory_hostname }}'").isEmpty)
+        #expect(Self.findings("echo $(cat {{ inventory_hostname }})") == ["5:19 error[unsafe-template]"])
+        #expect(Self.findings("echo {{ version }} {{ inventory_hostname | raw }}") == ["5:27 warning[raw-template]"])
+        // `| raw` takes the value as shell text wherever it is written.
+        #expect(Self.findings("echo $(cat {{ inventory_hostname | raw }})") == ["5:19 warning[raw-template]"])
+        // Templates that are not shell have no `| raw`.
+        #expect(
+            Self.findings("/opt/deploy.sh", health: "http: \"http://{{ address | raw }}:8000/\"")
+                == ["7:17 error[unsupported-template]"])
+    }
 }
