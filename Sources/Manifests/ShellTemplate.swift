@@ -42,28 +42,25 @@ public struct ShellTemplate: Sendable, Equatable {
     /// The command with every reference whose variable is in `vars` substituted, quoted for its
     /// context; references to anything else are kept as written.
     public func render(_ vars: [String: String]) -> String {
-        var result = ""
-        var rest = command[...]
-        var consumed = 0
+        // Offsets count Unicode scalars, so the command is cut on scalars, never on characters.
+        let scalars = Array(command.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var position = 0
         for placement in placements {
-            let start = rest.unicodeScalars.index(rest.startIndex, offsetBy: placement.offset - consumed)
-            let end = rest.unicodeScalars.index(start, offsetBy: placement.text.unicodeScalars.count)
-            result += rest[..<start]
+            result.append(contentsOf: scalars[position..<placement.offset])
+            let replacement: String
             if let name = placement.name, let value = vars[name] {
-                if placement.raw {
-                    result += value
-                } else {
-                    // A reference the loader refused is never run; should one get here, a quoted
-                    // word is the least it can do.
-                    result += Self.quote(value, for: placement.context ?? .unquoted)
-                }
+                // A reference the loader refused is never run; should one get here, a quoted word is
+                // the least it can do.
+                replacement = placement.raw ? value : Self.quote(value, for: placement.context ?? .unquoted)
             } else {
-                result += placement.text
+                replacement = placement.text
             }
-            consumed = placement.offset + placement.text.unicodeScalars.count
-            rest = rest[end...]
+            result.append(contentsOf: replacement.unicodeScalars)
+            position = placement.offset + placement.text.unicodeScalars.count
         }
-        return result + rest
+        result.append(contentsOf: scalars[position...])
+        return String(result)
     }
 
     /// `value` as literal text in `context`.
