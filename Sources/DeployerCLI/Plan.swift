@@ -50,6 +50,10 @@ struct DeployOptions: ParsableArguments {
                 "error: no version to deploy: pass --version, or set `version:` in \(workspace.environment.file)",
                 code: .badInput)
         }
+        if let problem = DeployVersion.problem(version) {
+            // A version from the file was checked where it is written; this one is from the command line.
+            throw CommandFailure("error: --version: \(problem); nothing was changed", code: .badInput)
+        }
         return version
     }
 

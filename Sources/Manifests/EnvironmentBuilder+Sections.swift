@@ -2,7 +2,7 @@ import Foundation
 
 /// Load balancers, deploy actions and health checks of an environment file.
 extension EnvironmentBuilder {
-    mutating func readLoadBalancers(_ node: YAMLNode) -> [LoadBalancerSpec] {
+    mutating func readLoadBalancers(_ node: YAMLNode, targets: TargetSource?) -> [LoadBalancerSpec] {
         guard let items = node.items else {
             reader.error("`load-balancers` must be a list, not \(node.kindDescription)", at: node.location, rule: "wrong-type")
             return []
@@ -15,6 +15,7 @@ extension EnvironmentBuilder {
             let kinds = ["haproxy", "application-gateway", "simulated"]
             reader.checkKeys(pairs, allowed: kinds, in: path)
             guard let kind = reader.exactlyOne(of: kinds, in: pairs, at: item.location, path: path) else { continue }
+            checkLoadBalancerKind(kind, path: path, targets: targets)
             let specs: [LoadBalancerSpec]
             switch kind.key {
             case "haproxy": specs = readHAProxy(kind.value, "\(path).haproxy").map(LoadBalancerSpec.haproxy)
@@ -39,6 +40,24 @@ extension EnvironmentBuilder {
             result += specs
         }
         return result
+    }
+
+    /// Inventory hosts are drained from HAProxy, scale set instances from Application Gateway pools;
+    /// a simulated fleet takes any load balancer as a simulated pool.
+    mutating func checkLoadBalancerKind(_ kind: YAMLPair, path: String, targets: TargetSource?) {
+        switch (targets, kind.key) {
+        case (.hosts?, "haproxy"), (.vmss?, "application-gateway"), (.simulated?, _), (nil, _): return
+        case (.hosts?, _):
+            reader.error(
+                "`\(path).\(kind.key)`: inventory hosts can only be drained from HAProxy in this version; "
+                    + "use `haproxy:` (with `hosts:` or `name:` and `socket:`)",
+                at: kind.keyLocation, rule: "incompatible-load-balancer")
+        case (.vmss?, _):
+            reader.error(
+                "`\(path).\(kind.key)`: scale set instances can only be drained from Application Gateway pools in "
+                    + "this version; use `application-gateway:` (with `resource-group`, `gateway` and `pool`)",
+                at: kind.keyLocation, rule: "incompatible-load-balancer")
+        }
     }
 
     /// One HAProxy per host of an inventory group (`hosts:`), or a single one (`name:`).
@@ -112,8 +131,14 @@ extension EnvironmentBuilder {
             default: return false
             }
         }
-        guard !allowed || name.isEmpty else { return }
         let whose = target.map { " (target \($0))" } ?? ""
+        if allowed, name.utf8.count > 255 {
+            reader.error(
+                "`\(path)`: the name\(whose) is \(name.utf8.count) bytes; HAProxy names are at most 255",
+                at: location, rule: "haproxy-name")
+            return
+        }
+        guard !allowed || name.isEmpty else { return }
         reader.error(
             "`\(path)`: \(name.debugDescription)\(whose) is not an HAProxy name: use only letters, digits, '-', '_', '.' and ':'",
             at: location, rule: "haproxy-name")
@@ -256,8 +281,15 @@ extension EnvironmentBuilder {
             guard let become, let timeout else { return nil }
             return readCompose(kind.value, "\(path).compose", become: become, timeout: timeout).map { .compose($0) }
         case "run":
+            if let targets, case .vmss = targets {
+                reader.error(
+                    "`\(path).run` runs a command on inventory hosts; a scale set's instances are updated with "
+                        + "`deploy.vmss-model-update`" + (path == "prepare" ? ", and have no `prepare` step" : ""),
+                    at: kind.keyLocation, rule: "incompatible-action")
+            }
             guard let command = reader.string(kind.value, "\(path).run") else { return nil }
-            reader.checkTemplate(kind.value, "\(path).run", scopes: targetScopes, keepVersion: true)
+            reader.checkTemplate(kind.value, "\(path).run", scopes: targetScopes, keepVersion: true, shell: true)
+            reader.checkShellTemplate(kind.value, "\(path).run")
             let become = value("become").map { reader.bool($0, "\(path).become") } ?? false
             let timeout = value("timeout").map { reader.duration($0, "\(path).timeout") } ?? .seconds(600)
             let connection = value("connection").map { reader.choice($0, "\(path).connection", as: RunAction.Connection.self) }
@@ -277,6 +309,19 @@ extension EnvironmentBuilder {
             let ext = fields.last { $0.key == "force-update-extension" }.flatMap { reader.string($0.value, "\(sub).force-update-extension") }
             return .vmssModelUpdate(VMSSModelUpdate(forceUpdateExtension: ext))
         default:
+            switch targets {
+            case .hosts?:
+                reader.error(
+                    "`\(path).simulated` updates simulated targets; inventory hosts are updated with `\(path).run` or "
+                        + "`\(path).compose`",
+                    at: kind.keyLocation, rule: "incompatible-action")
+            case .vmss?:
+                reader.error(
+                    "`\(path).simulated` updates simulated targets; a scale set's instances are updated with "
+                        + "`deploy.vmss-model-update`",
+                    at: kind.keyLocation, rule: "incompatible-action")
+            case .simulated?, nil: break
+            }
             let sub = "\(path).simulated"
             guard let fields = reader.mapping(kind.value, sub) else { return nil }
             reader.checkKeys(fields, allowed: ["duration", "failure-rate", "unhealthy-rate"], in: sub)
@@ -291,7 +336,19 @@ extension EnvironmentBuilder {
 
     // MARK: Health
 
-    mutating func readHealth(_ node: YAMLNode, loadBalancers: [LoadBalancerSpec]) -> HealthCheckSpec? {
+    /// The health check when `health:` is not written: the provider's, which inventory hosts lack.
+    mutating func defaultHealth(targets: TargetSource?) -> HealthCheckSpec {
+        if case .hosts? = targets {
+            reader.error(
+                "inventory hosts have no provider health signal, and `health:` is not written (its default is "
+                    + "`provider`); add `health: {http: \"http://{{ address }}:8000/health\"}` or "
+                    + "`health: {load-balancer: true}`",
+                at: locations["targets"], rule: "incompatible-health")
+        }
+        return .provider
+    }
+
+    mutating func readHealth(_ node: YAMLNode, loadBalancers: [LoadBalancerSpec], targets: TargetSource?) -> HealthCheckSpec? {
         guard let pairs = reader.mapping(node, "health") else { return nil }
         reader.checkKeys(pairs, allowed: ["http", "expect-status", "load-balancer", "provider"], in: "health")
         guard let kind = reader.exactlyOne(of: ["http", "load-balancer", "provider"], in: pairs, at: node.location, path: "health")
@@ -299,6 +356,19 @@ extension EnvironmentBuilder {
         let expect = pairs.last { $0.key == "expect-status" }
         if kind.key != "http", let expect {
             reader.error("`health.expect-status` only applies to `http`", at: expect.keyLocation, rule: "unexpected-key")
+        }
+        switch (targets, kind.key) {
+        case (.hosts?, "provider"):
+            reader.error(
+                "`health.provider`: inventory hosts have no provider health signal; use `health.http` (a URL per host, "
+                    + "e.g. \"http://{{ address }}:8000/health\") or `health.load-balancer: true`",
+                at: kind.keyLocation, rule: "incompatible-health")
+        case (.vmss?, "http"), (.vmss?, "load-balancer"):
+            reader.error(
+                "`health.\(kind.key)`: a scale set's health is its instance view; use `health: {provider: true}` "
+                    + "(or leave `health:` out)",
+                at: kind.keyLocation, rule: "incompatible-health")
+        default: break
         }
         switch kind.key {
         case "http":

@@ -66,16 +66,24 @@ struct EnvironmentBuilder {
         let defaultName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = value("name").flatMap { reader.string($0.value, "name") } ?? defaultName
         let description = value("description").flatMap { reader.string($0.value, "description") }
-        let version = value("version").flatMap { reader.string($0.value, "version") }
+        let versionPair = value("version")
+        let version = versionPair.flatMap { reader.string($0.value, "version") }
+        if let version, let versionPair, let problem = DeployVersion.problem(version) {
+            reader.error("`version`: \(problem)", at: versionPair.value.location, rule: "invalid-version")
+        }
 
         let targets = reader.required("targets", in: pairs, at: root.location, path: "").flatMap { readTargets($0) }
-        let loadBalancers = value("load-balancers").map { readLoadBalancers($0.value) } ?? []
+        let loadBalancers = value("load-balancers").map { readLoadBalancers($0.value, targets: targets) } ?? []
         let action = reader.required("deploy", in: pairs, at: root.location, path: "").flatMap {
             readAction($0, "deploy", targets: targets)
         }
         let prepare = value("prepare").flatMap { readAction($0.value, "prepare", targets: targets) }
         let health: HealthCheckSpec? =
-            if let pair = value("health") { readHealth(pair.value, loadBalancers: loadBalancers) } else { .provider }
+            if let pair = value("health") {
+                readHealth(pair.value, loadBalancers: loadBalancers, targets: targets)
+            } else {
+                defaultHealth(targets: targets)
+            }
         let fleetSize: Int? = switch targets {
             case .simulated(let fleet): fleet.count
             case .hosts(let hosts): hosts.targets.count

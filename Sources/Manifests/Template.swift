@@ -5,8 +5,20 @@ enum Template {
     struct Reference {
         /// The variable name, or nil when the braces hold something other than a plain name.
         var name: String?
+        /// `{{ name | raw }}`: the value is wanted as shell syntax, unquoted (`run` commands only).
+        var raw = false
         var text: String
         var location: SourceLocation
+    }
+
+    /// A `{{ … }}` reference; its capture is what the braces hold.
+    static var referencePattern: Regex<(Substring, Substring)> { /\{\{(.*?)\}\}/ }
+
+    /// What the braces of a reference hold: a variable name, optionally followed by `| raw`.
+    static func parse(_ inner: String) -> (name: String?, raw: Bool) {
+        let trimmed = inner.trimmingCharacters(in: .whitespaces)
+        guard let match = trimmed.wholeMatch(of: /([A-Za-z_][A-Za-z0-9_]*)(\s*\|\s*raw)?/) else { return (nil, false) }
+        return (String(match.output.1), match.output.2 != nil)
     }
 
     /// The references written in a string scalar, each with the place it is written (exact for
@@ -15,16 +27,15 @@ enum Template {
         guard let scalar = node.scalar else { return [] }
         let text = scalar.text
         var result: [Reference] = []
-        for match in text.matches(of: /\{\{(.*?)\}\}/) {
-            let inner = match.output.1.trimmingCharacters(in: .whitespaces)
-            let name = inner.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil ? inner : nil
+        for match in text.matches(of: referencePattern) {
+            let (name, raw) = parse(String(match.output.1))
             var location = node.location
             if !text.contains("\n") {
                 let offset = text.unicodeScalars.distance(
                     from: text.unicodeScalars.startIndex, to: match.range.lowerBound)
                 location.column += offset + (scalar.isPlain ? 0 : 1)
             }
-            result.append(Reference(name: name, text: String(match.output.0), location: location))
+            result.append(Reference(name: name, raw: raw, text: String(match.output.0), location: location))
         }
         return result
     }
@@ -53,12 +64,19 @@ struct TemplateScope {
 
 extension ManifestReader {
     /// Reports references that cannot be resolved in every scope. `{{ version }}` is allowed when
-    /// `keepVersion` (it is substituted at deploy time).
-    mutating func checkTemplate(_ node: YAMLNode, _ path: String, scopes: [TemplateScope], keepVersion: Bool) {
+    /// `keepVersion` (it is substituted at deploy time); `{{ name | raw }}` when `shell`.
+    mutating func checkTemplate(_ node: YAMLNode, _ path: String, scopes: [TemplateScope], keepVersion: Bool, shell: Bool = false) {
         for reference in Template.references(in: node) {
             guard let name = reference.name else {
                 error(
-                    "`\(path)`: `\(reference.text)` is not supported; only plain `{{ variable }}` references are",
+                    "`\(path)`: `\(reference.text)` is not supported; only plain `{{ variable }}` references are"
+                        + (shell ? " (and `{{ variable | raw }}`)" : ""),
+                    at: reference.location, rule: "unsupported-template")
+                continue
+            }
+            if reference.raw, !shell {
+                error(
+                    "`\(path)`: `| raw` only applies in `run` commands (it turns off shell quoting); write `{{ \(name) }}`",
                     at: reference.location, rule: "unsupported-template")
                 continue
             }
@@ -81,13 +99,42 @@ extension ManifestReader {
     }
 }
 
+extension ManifestReader {
+    /// Reports the references of a `run` command that no quoting can make safe where they are
+    /// written (errors), and those that ask for the raw value (warnings).
+    mutating func checkShellTemplate(_ node: YAMLNode, _ path: String) {
+        guard let text = node.scalar?.text else { return }
+        let references = Template.references(in: node)
+        for (placement, reference) in zip(ShellTemplate(text).placements, references) where placement.name != nil {
+            // `| raw` asks for no quoting at all, so it is accepted wherever it is written.
+            if let problem = placement.problem, !placement.raw {
+                error("`\(path)`: `\(reference.text)` cannot be quoted here: \(problem)", at: reference.location, rule: "unsafe-template")
+            } else if placement.raw {
+                warning(
+                    "`\(path)`: `\(reference.text)` is substituted unquoted, so its value is read as shell syntax; "
+                        + "make sure no host var or version can hold `;`, `$(`, quotes or spaces, or drop `| raw`",
+                    at: reference.location, rule: "raw-template")
+            }
+        }
+    }
+}
+
 extension HostTarget {
-    /// `template` (a `run` command, a `health.http` URL) for this host: its inventory variables,
-    /// `{{ inventory_hostname }}`, `{{ address }}` and `{{ version }}` substituted. The loader has
-    /// already refused references to anything else.
+    /// `template` (a `health.http` URL, a compose project directory: text that is not shell) for this
+    /// host: its inventory variables, `{{ inventory_hostname }}`, `{{ address }}` and `{{ version }}`
+    /// substituted as they are. The loader has already refused references to anything else. A `run`
+    /// command goes through `renderCommand(_:version:)` instead.
     public func render(_ template: String, version: String?) -> String {
         var vars = TemplateScope.host(name: inventoryName, address: address, vars: self.vars).vars
         if let version { vars["version"] = version }
         return Template.render(template, vars: vars)
+    }
+
+    /// A `run` command for this host, every value quoted for where its reference sits (see
+    /// `ShellTemplate`): a value reaches the shell as text, never as syntax, unless written `| raw`.
+    public func renderCommand(_ template: String, version: String?) -> String {
+        var vars = TemplateScope.host(name: inventoryName, address: address, vars: self.vars).vars
+        if let version { vars["version"] = version }
+        return ShellTemplate(template).render(vars)
     }
 }

@@ -116,7 +116,7 @@ public struct HostFleet: Fleet {
     func steps(_ action: HostAction, on host: HostTarget, version: String) -> [Step] {
         switch action {
         case .run(let run):
-            let command = host.render(run.command, version: version)
+            let command = host.renderCommand(run.command, version: version)
             let place = run.connection == .local ? "locally" : "on \(host.address)"
             return [Step(command: command, display: "\(place)\(run.become ? " (sudo)" : ""): \(command)", become: run.become, connection: run.connection)]
         case .compose(let compose):
@@ -207,17 +207,10 @@ struct ComposeSteps {
 
 /// Quoting for /bin/sh.
 enum Shell {
-    static func quote(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
+    static func quote(_ text: String) -> String { ShellQuoting.quote(text) }
 
     /// `text` as is when the shell would read it unchanged, quoted otherwise (for commands people read).
-    static func quoteIfNeeded(_ text: String) -> String {
-        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
-            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+=:,@%".unicodeScalars.contains($0))
-        }
-        return plain ? text : quote(text)
-    }
+    static func quoteIfNeeded(_ text: String) -> String { ShellQuoting.quoteIfNeeded(text) }
 
     /// `command` run by /bin/sh, through `sudo -n` when `become`.
     static func wrap(_ command: String, become: Bool) -> String {

@@ -44,13 +44,9 @@ public enum InventoryHostsProvider {
         if environment.prepare != nil, prepare == nil {
             throw SetupError(message: "\(name): inventory hosts are prepared with `prepare.run` or `prepare.compose`", badInput: true)
         }
-        for case .compose(let compose) in [action, prepare] {
-            if let version, !ComposeImage.isValidTag(version) {
-                throw SetupError(
-                    message: "version `\(version)` cannot be the image tag of \(compose.service): a tag is up to 128 letters, "
-                        + "digits, `_`, `.` and `-`, not starting with `.` or `-`",
-                    badInput: true)
-            }
+        // The command line and the loader refuse such a version first; this guards other callers.
+        if let version, let problem = DeployVersion.problem(version) {
+            throw SetupError(message: "\(name): \(problem)", badInput: true)
         }
         let shell: any RemoteShell =
             switch settings.transport {
