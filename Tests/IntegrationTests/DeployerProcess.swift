@@ -61,6 +61,10 @@ struct DeployerProcess {
             self.out = out
             self.err = err
         }
+        deinit {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
         /// Waits until the process exits (bounded) and returns its exit status, or nil at the timeout.
         /// Reaps the child itself: Foundation's `isRunning` can stay true while a daemon the child
         /// started still holds descriptors it inherited (deployer-lab starts HAProxy and backends).
@@ -99,9 +103,10 @@ struct DeployerProcess {
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
         process.environment = env
+        // In the temporary directory, never in `directory` (which may be the checkout itself).
         let id = UUID().uuidString
-        let out = URL(fileURLWithPath: directory).appendingPathComponent(".out-\(id)")
-        let err = URL(fileURLWithPath: directory).appendingPathComponent(".err-\(id)")
+        let out = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-out-\(id)")
+        let err = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-err-\(id)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
