@@ -46,23 +46,32 @@ struct DeployerCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+            terminate(exit.rawValue)
         } catch let failure as CommandFailure {
             if !failure.message.isEmpty { Console.error(failure.message) }
-            Foundation.exit(failure.code.rawValue)
+            terminate(failure.code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure || code.rawValue == 64 {
                 Console.error(fullMessage(for: error))
-                Foundation.exit(ExitStatus.badInput.rawValue)
+                terminate(ExitStatus.badInput.rawValue)
             }
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                terminate(0)
             }
             Console.error("error: \(UserFacing.describe(error))")
-            Foundation.exit(UserFacing.exitStatus(for: error).rawValue)
+            terminate(UserFacing.exitStatus(for: error).rawValue)
         }
+        terminate(0)
+    }
+
+    /// Ends the process once everything said is written, without the C library's exit handlers: the
+    /// last SSH connections may still be closing on other threads, and OpenSSL's clean-up at exit would
+    /// pull the ground from under them.
+    static func terminate(_ status: Int32) -> Never {
+        fflush(nil)
+        _exit(status)
     }
 }
 

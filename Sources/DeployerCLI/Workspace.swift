@@ -142,7 +142,7 @@ struct Workspace: Sendable {
 
     private func simulatedWorld(_ spec: SimulatedFleetSpec) throws -> SimulatedWorld {
         let pools = environment.loadBalancers.map { PoolID($0.name) }
-        let store = SimulatedStore(path: fleetPath)
+        let store = SimulatedStore(path: spec.fleetFile ?? fleetPath)
         let state = try store.create(
             SimulatedFleetState(
                 names: spec.targetNames, version: spec.initialVersion, pools: pools,

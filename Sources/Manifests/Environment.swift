@@ -76,6 +76,9 @@ public struct SimulatedFleetSpec: Sendable, Equatable {
     /// Client sessions open on each target when it starts draining; they end over `sessionDuration`.
     public var sessionsPerTarget: Int
     public var sessionDuration: Duration
+    /// Where the simulated fleet (the "world" being deployed to) is kept; nil: this machine's state
+    /// directory. A file of its own lets several simulated machines deploy to one fleet.
+    public var fleetFile: String?
 
     public init(
         count: Int, namePrefix: String, initialVersion: String, sessionsPerTarget: Int = 0,

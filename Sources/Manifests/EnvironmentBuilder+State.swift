@@ -22,15 +22,7 @@ extension EnvironmentBuilder {
             guard let directory = reader.string(node, "state.local.dir") else { return nil }
             return .local(directory: ManifestFile.resolve(directory, nextTo: file))
         default:
-            reader.checkKeys(fields, allowed: ["host", "dir"], in: "state.ssh")
-            guard case .hosts = targets else {
-                if targets != nil {
-                    reader.error(
-                        "`state.ssh` keeps the state on an inventory host; it needs `targets.inventory`",
-                        at: kind.keyLocation, rule: "incompatible-state")
-                }
-                return nil
-            }
+            reader.checkKeys(fields, allowed: ["host", "address", "port", "user", "key", "dir"], in: "state.ssh")
             var directory = Self.defaultStateDirectory(name)
             if let node = value("dir") {
                 guard let text = reader.string(node, "state.ssh.dir") else { return nil }
@@ -39,6 +31,45 @@ extension EnvironmentBuilder {
                     return nil
                 }
                 directory = text
+            }
+            if let addressNode = value("address") {
+                // Any machine SSH reaches (an ops host, a bastion): for every kind of environment.
+                if let host = fields.last(where: { $0.key == "host" }) {
+                    reader.error(
+                        "`state.ssh` takes `host` (an inventory host) or `address`, not both", at: host.keyLocation,
+                        rule: "exactly-one-of")
+                    return nil
+                }
+                guard let address = reader.string(addressNode, "state.ssh.address") else { return nil }
+                var vars: [String: String] = [:]
+                if let node = value("port") {
+                    guard let port = reader.int(node, "state.ssh.port", minimum: 1) else { return nil }
+                    vars["ansible_port"] = String(port)
+                }
+                if let node = value("user") {
+                    guard let user = reader.string(node, "state.ssh.user") else { return nil }
+                    vars["ansible_user"] = user
+                }
+                if let node = value("key") {
+                    guard let key = reader.string(node, "state.ssh.key") else { return nil }
+                    vars["ansible_ssh_private_key_file"] = key.hasPrefix("~") ? key : ManifestFile.resolve(key, nextTo: file)
+                }
+                return .ssh(SSHStateSpec(host: address, address: address, vars: vars, directory: directory))
+            }
+            for key in ["port", "user", "key"] {
+                if let pair = fields.last(where: { $0.key == key }) {
+                    reader.error(
+                        "`state.ssh.\(key)` goes with `address`; an inventory host's SSH settings come from the inventory",
+                        at: pair.keyLocation, rule: "unexpected-key")
+                }
+            }
+            guard case .hosts = targets else {
+                if targets != nil {
+                    reader.error(
+                        "`state.ssh.host` names an inventory host, and these targets come from no inventory; give `address` instead",
+                        at: kind.keyLocation, rule: "incompatible-state")
+                }
+                return nil
             }
             guard let hostNode = value("host") else {
                 guard let first = defaultStateHost(loadBalancers) else {

@@ -162,7 +162,8 @@ struct EnvironmentBuilder {
     mutating func readSimulated(_ node: YAMLNode) -> SimulatedFleetSpec? {
         let path = "targets.simulated"
         guard let pairs = reader.mapping(node, path) else { return nil }
-        reader.checkKeys(pairs, allowed: ["count", "name-prefix", "initial-version", "sessions", "session-duration"], in: path)
+        reader.checkKeys(
+            pairs, allowed: ["count", "name-prefix", "initial-version", "sessions", "session-duration", "fleet-file"], in: path)
         func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
         guard let countNode = reader.required("count", in: pairs, at: node.location, path: path),
             let count = reader.int(countNode, "\(path).count", minimum: 1)
@@ -171,9 +172,12 @@ struct EnvironmentBuilder {
         let initial = value("initial-version").flatMap { reader.string($0, "\(path).initial-version") } ?? "v0.0.0"
         let sessions = value("sessions").flatMap { reader.int($0, "\(path).sessions", minimum: 0) } ?? 0
         let sessionDuration = value("session-duration").flatMap { reader.duration($0, "\(path).session-duration") } ?? .zero
-        let fleet = SimulatedFleetSpec(
+        var fleet = SimulatedFleetSpec(
             count: count, namePrefix: prefix, initialVersion: initial, sessionsPerTarget: sessions,
             sessionDuration: sessionDuration)
+        if let node = value("fleet-file"), let file = reader.string(node, "\(path).fleet-file") {
+            fleet.fleetFile = ManifestFile.resolve(file, nextTo: self.file)
+        }
         targetNames = fleet.targetNames
         targetScopes = fleet.targetNames.map { TemplateScope.host(name: $0, address: $0, vars: [:]) }
         return fleet

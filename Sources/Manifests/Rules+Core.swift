@@ -39,7 +39,7 @@ extension RuleCatalog {
         Rule("compose-image", .error, .environment, "the deployed compose service has no literal one-line `image:`"),
         Rule("compose-project-dir", .error, .environment, "`deploy.compose.project-dir` is not an absolute path"),
         Rule("compose-remote-file", .error, .environment, "`deploy.compose.remote-file` is not a plain file name"),
-        Rule("incompatible-state", .error, .environment, "a `state:` backend these targets cannot use (`ssh` needs inventory hosts)"),
+        Rule("incompatible-state", .error, .environment, "a `state:` backend these targets cannot use (`ssh.host` needs inventory hosts)"),
         Rule("unknown-state-host", .error, .environment, "`state.ssh.host` names no host of the inventory; a near name is suggested"),
         Rule("invalid-inventory", .error, .inventory, "the inventory is not a mapping of groups, or defines none"),
         Rule("invalid-group", .error, .inventory, "a group that is not a mapping of `hosts`, `vars` and `children`"),

@@ -186,8 +186,11 @@ struct StatusReport: Decodable {
     var lock: Holder?
     var unfinishedDeploy: Unfinished?
 
-    static func read(in directory: String, environment: String = "sim") throws -> StatusReport {
-        let result = try DeployerProcess.run(["status", environment, "--output", "json"], in: directory)
+    static func read(
+        in directory: String, environment: String = "sim", arguments: [String] = [], variables: [String: String] = [:]
+    ) throws -> StatusReport {
+        let result = try DeployerProcess.run(
+            ["status", environment, "--output", "json"] + arguments, in: directory, environment: variables)
         return try JSONDecoder().decode(StatusReport.self, from: Data(result.stdout.utf8))
     }
 }
