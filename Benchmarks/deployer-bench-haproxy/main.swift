@@ -11,6 +11,8 @@
 //    (lb-1's TCP socket by direct-tcpip forwarding, lb-2's Unix socket through socat on the host).
 // 3. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
 //    the client receiving its answer (the last session ending) to the drain returning.
+// 4. The journal's cost per host for each state backend: the 16 records one host's deploy writes,
+//    each durable before the step goes on, in a local directory and in a directory on the SSH host.
 //
 //   deployer-bench-haproxy [--rounds 3] [--drains 20]     (the SSH part needs root, for sshd)
 
@@ -228,16 +230,45 @@ func startSSHServer(in dir: String) -> (process: Process, port: Int, key: String
     return (process, port, dir + "/id_ed25519", dir + "/known_hosts")
 }
 
+/// What the journal costs one host, on `backend`: the 16 records a host's deploy writes (each durable
+/// before the step goes on), for `hosts` hosts; seconds per host.
+func journalCostPerHost(_ backend: any StateBackend, hosts: Int = 30) async throws -> [Double] {
+    let store = StateStore(backend)
+    let journal = try await store.journal("bench-journal-\(UUID().uuidString.prefix(8))")
+    var perHost: [Double] = []
+    for index in 1...hosts {
+        let target = TargetID("web-\(index)")
+        let began = Date()
+        try await journal.append(JournalRecord(at: Date(), kind: .targetStarted, deployID: "bench", version: "v2", target: target, fromVersion: "v1", baseline: ["lb-1": .ready, "lb-2": .ready]))
+        for (step, pool) in [(Step.drain, "lb-1"), (.drain, "lb-2"), (.waitDrained, nil), (.update, nil), (.verify, nil), (.restore, nil), (.confirm, nil)] {
+            let poolID = pool.map { PoolID($0) }
+            try await journal.append(JournalRecord(at: Date(), kind: .stepStarted, deployID: "bench", target: target, step: step, pool: poolID))
+            try await journal.append(JournalRecord(at: Date(), kind: .stepFinished, deployID: "bench", target: target, step: step, pool: poolID, ok: true))
+        }
+        try await journal.append(JournalRecord(at: Date(), kind: .targetFinished, deployID: "bench", version: "v2", target: target, ok: true, fromVersion: "v1", outcome: "updated"))
+        perHost.append(Date().timeIntervalSince(began))
+    }
+    return perHost
+}
+
 // 1. Overhead per host, deploy commands run here.
 let (localEnvironment, localTargets) = try writeEnvironment("local", ssh: nil)
 let local = try await overheadRounds(localEnvironment, localTargets)
 
 // 2. The same over SSH.
 var overSSH: (overheads: [Double], deploys: [Double])?
+var journalOverSSH: [Double]?
+let journalLocal = try await journalCostPerHost(LocalStateBackend(directory: work + "/state-journal-bench"))
 if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), let sshd = startSSHServer(in: work + "/sshd") {
     let (sshEnvironment, sshTargets) = try writeEnvironment("ssh", ssh: (sshd.port, sshd.key))
     do {
         overSSH = try await overheadRounds(sshEnvironment, sshTargets, knownHosts: sshd.knownHosts)
+        let settings = SSHSettings(knownHosts: sshd.knownHosts, acceptNewHostKeys: false, defaultUser: NSUserName())
+        let host = RemoteHost(address: "127.0.0.1", vars: ["ansible_port": String(sshd.port), "ansible_ssh_private_key_file": sshd.key])
+        journalOverSSH = try await journalCostPerHost(
+            SSHStateBackend(
+                shell: LibSSH2Shell(connections: SSHConnections(), settings: settings), host: host, hostName: "lb-1",
+                directory: work + "/state-on-lb-1"))
     } catch {
         sshd.process.terminate()
         fail("over SSH: \(error)")
@@ -292,6 +323,15 @@ if let overSSH {
     report("over SSH (commands and both admin sockets through sshd), overhead per host", overSSH, target: 0.100)
 } else {
     print("over SSH: not measured (needs root and /usr/sbin/sshd)")
+}
+func journalReport(_ title: String, _ perHost: [Double]) {
+    print("journal per host, \(title): 16 durable records, median \(ms(percentile(perHost, 0.5))), p95 \(ms(percentile(perHost, 0.95))) over \(perHost.count) hosts")
+}
+journalReport("local directory (fsync)", journalLocal)
+if let journalOverSSH {
+    journalReport("directory on an SSH host (dd conv=fsync there, over one connection)", journalOverSSH)
+} else {
+    print("journal per host over SSH: not measured (needs root and /usr/sbin/sshd)")
 }
 print(
     "drain detected after the last session ended: median \(ms(percentile(latencies, 0.5))), p95 \(ms(percentile(latencies, 0.95))), "

@@ -197,7 +197,12 @@ public actor StoredJournal: Journal {
 
     private var torn = false
 
+    @discardableResult
     public func append(_ record: JournalRecord) async throws -> Int {
+        // One append at a time, in order: the backend's write suspends this actor, and a second append
+        // entering meanwhile would take the same number (and could be written before the first).
+        await takeTurn()
+        defer { passTurn() }
         var record = record
         record.seq = count + 1
         var line = torn ? Data([0x0A]) : Data()
@@ -211,6 +216,21 @@ public actor StoredJournal: Journal {
     }
 
     public func records() async throws -> [JournalRecord] { try await Self.records(backend: backend, key: key) }
+
+    private var appending = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func takeTurn() async {
+        guard appending else {
+            appending = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func passTurn() {
+        if waiting.isEmpty { appending = false } else { waiting.removeFirst().resume() }
+    }
 
     /// Reads a journal. A line cut short by a crash mid-write (it does not end its JSON object) is
     /// skipped; any other bad line is an error.
