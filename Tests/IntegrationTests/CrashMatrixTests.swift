@@ -21,14 +21,7 @@ import Testing
                 try killDeploy(at: killPoint, in: scratch.path)
                 let after = try DeployerProcess.run([finisher, "sim"], in: scratch.path)
                 let status = try StatusReport.read(in: scratch.path)
-                let context = "kill at record \(killPoint) of \(total), then \(finisher): \(after.stdout)\n\(after.stderr)"
-                #expect(after.status == 0, "\(context)")
-                #expect(status.lock == nil, "lock still held: \(context)")
-                #expect(status.unfinishedDeploy == nil, "deploy still unfinished: \(context)")
-                #expect(status.targets.allSatisfy { $0.state == "in service" }, "\(status.targets) — \(context)")
-                if finisher == "resume" {
-                    #expect(status.targets.allSatisfy { $0.version == "v2" }, "\(status.targets) — \(context)")
-                }
+                expectRecovered(after, status, by: finisher, "kill at record \(killPoint) of \(total), then \(finisher)")
                 tried += 1
             }
         }
@@ -69,19 +62,26 @@ import Testing
                 let other = ["--state-dir", scratch.path + "/machine-b"]
                 let after = try DeployerProcess.run([finisher, "sim"] + other, in: scratch.path, environment: elsewhere)
                 let status = try StatusReport.read(in: scratch.path, arguments: other, variables: elsewhere)
-                let context = "kill at record \(killPoint) of \(total), then \(finisher) from another machine: \(after.stdout)\n\(after.stderr)"
-                #expect(after.status == 0, "\(context)")
-                #expect(status.lock == nil, "lock still held: \(context)")
-                #expect(status.unfinishedDeploy == nil, "deploy still unfinished: \(context)")
-                #expect(status.targets.allSatisfy { $0.state == "in service" }, "\(status.targets) — \(context)")
-                if finisher == "resume" {
-                    #expect(status.targets.allSatisfy { $0.version == "v2" }, "\(status.targets) — \(context)")
-                }
+                expectRecovered(
+                    after, status, by: finisher, "kill at record \(killPoint) of \(total), then \(finisher) from another machine")
                 tried += 1
             }
         }
         #expect(tried == 2 * (total - 1))
         print("crash matrix, state over SSH: \(total - 1) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
+    }
+
+    /// After `resume` or `abort`: it succeeded, the lock is free, nothing is unfinished, every target is
+    /// in service (on the new version after a resume).
+    private func expectRecovered(_ after: DeployerProcess.Result, _ status: StatusReport, by finisher: String, _ what: String) {
+        let context = "\(what): \(after.stdout)\n\(after.stderr)"
+        #expect(after.status == 0, "\(context)")
+        #expect(status.lock == nil, "lock still held: \(context)")
+        #expect(status.unfinishedDeploy == nil, "deploy still unfinished: \(context)")
+        #expect(status.targets.allSatisfy { $0.state == "in service" }, "\(status.targets) — \(context)")
+        if finisher == "resume" {
+            #expect(status.targets.allSatisfy { $0.version == "v2" }, "\(status.targets) — \(context)")
+        }
     }
 
     private func killDeploy(
