@@ -56,6 +56,9 @@ enum Session {
     /// Throws when the journal holds a deploy that did not finish: run with the lock held, so that a
     /// deploy that starts meanwhile is seen as the lock's holder, never as an unfinished deploy.
     static func refuseUnfinished(_ workspace: Workspace, argument: String) async throws {
+        if let leftover = try await workspace.localLeftover(), leftover.unfinished != nil {
+            throw CommandFailure("error: " + leftover.message(argument).dropFirst("warning: ".count), code: .interrupted)
+        }
         guard let unfinished = try await workspace.unfinishedJournal() else { return }
         throw CommandFailure(
             "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish, and nothing runs it now.\n"
@@ -117,6 +120,7 @@ enum Session {
 
     /// For "nothing to resume/abort": the way out when a gone process still holds the lock.
     static func goneLockHint(_ workspace: Workspace, argument: String) async -> String {
+        if let leftover = try? await workspace.localLeftover() { return "\n" + leftover.message(argument) }
         guard let holder = try? await workspace.lock().current(), await Identity.isGone(holder, in: workspace.store) else {
             return ""
         }

@@ -47,6 +47,7 @@ struct Status: AsyncParsableCommand {
                 haproxy: haproxy?.map(HAProxyStatus.LoadBalancer.init))))
         case .text:
             Console.out(text(workspace, rows: rows, pools: state.pools, lock: lockText, unfinished: unfinished?.replay))
+            if let leftover = try await workspace.localLeftover() { Console.out(leftover.message(target.environment)) }
             if let haproxy { Console.out("\n" + HAProxyStatus.text(haproxy)) }
         }
     }
