@@ -35,4 +35,20 @@ import Testing
         #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
         #expect(report.lock == nil && report.unfinishedDeploy == nil)
     }
+
+    /// Fail closed: deploy state that cannot be reached stops deploy, drain and restore before anything
+    /// changes, naming where the state is and what went wrong.
+    @Test func unreachableStateRefusesBeforeAnythingChanges() throws {
+        let closed = SSHServer.freePort()
+        let yaml = Scratch.simulated() + "state:\n  ssh: {address: 127.0.0.1, port: \(closed), dir: /nonexistent/state}\n"
+        let scratch = try Scratch(yaml: yaml)
+        defer { scratch.remove() }
+        for arguments in [["deploy", "sim", "--yes"], ["drain", "sim", "web-1"], ["restore", "sim", "web-1"]] {
+            let result = try DeployerProcess.run(arguments, in: scratch.path)
+            #expect(result.status == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("deploy state at ssh://127.0.0.1/nonexistent/state") && result.stderr.contains("refused"), "\(result.stderr)")
+        }
+        let fleet = try String(contentsOfFile: scratch.path + "/inventories/.deployer/sim/simulated-fleet.json", encoding: .utf8)
+        #expect(!fleet.contains("\"v2\"") && !fleet.contains("maint") && !fleet.contains("\"drain\""), "nothing changed: \(fleet)")
+    }
 }
