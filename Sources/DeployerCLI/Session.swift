@@ -20,7 +20,7 @@ enum Session {
                 if await Identity.isGone(held.holder, in: workspace.store) {
                     throw try await goneHolder(held.holder, workspace, argument: argument)
                 }
-                guard let timeout else { throw held }
+                guard let timeout else { throw await described(held, workspace) }
                 if held.holder.manual { throw manualNotWaited(held) }
                 if Date() >= deadline {
                     throw CommandFailure("error: gave up waiting for the lock after \(timeout.manifestText): \(held.description)", code: .locked)
@@ -32,6 +32,11 @@ enum Session {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Exit 4 with the holder as `status` shows it: alive or not, last heard from, its last journal record.
+    private static func described(_ held: LockHeld, _ workspace: Workspace) async -> CommandFailure {
+        CommandFailure("error: \(await Status.describe(held.holder, workspace))", code: .locked)
     }
 
     private static func manualNotWaited(_ held: LockHeld) -> CommandFailure {
@@ -47,7 +52,7 @@ enum Session {
         if let holder = try await lock.current() {
             if await Identity.isGone(holder, in: workspace.store) { throw try await goneHolder(holder, workspace, argument: argument) }
             if options.lockWait, holder.manual { throw manualNotWaited(LockHeld(holder: holder)) }
-            if !options.lockWait { throw LockHeld(holder: holder) }
+            if !options.lockWait { throw await described(LockHeld(holder: holder), workspace) }
             return
         }
         try await refuseUnfinished(workspace, argument: argument)
