@@ -206,13 +206,16 @@ enum Identity {
     static func isGone(_ holder: LockInfo, in store: StateStore) async -> Bool {
         guard !holder.manual, holder.pid > 0 else { return false }
         if holder.host == ProcessInfo.processInfo.hostName { return !ProcessLiveness.isAlive(holder.pid) }
+        // Its heartbeat is in the state it shares with us; with state only this machine sees (a scale
+        // set's lock is shared, its journal is not), a holder elsewhere can never be judged gone.
+        guard store.backend.isShared else { return false }
         let last = (try? await store.lastBeat(of: holder)) ?? nil
         return Date().timeIntervalSince(last ?? holder.since) > heartbeatTimeout
     }
 
     /// "last heard from 3 s ago", for a holder on another machine; nil for this machine's or a manual lock.
     static func lastHeard(_ holder: LockInfo, in store: StateStore) async -> String? {
-        guard !holder.manual, holder.host != ProcessInfo.processInfo.hostName else { return nil }
+        guard !holder.manual, holder.host != ProcessInfo.processInfo.hostName, store.backend.isShared else { return nil }
         guard let last = (try? await store.lastBeat(of: holder)) ?? nil else { return "never heard from" }
         return "last heard from \(max(0, Int(Date().timeIntervalSince(last).rounded()))) s ago"
     }
