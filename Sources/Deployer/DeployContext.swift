@@ -36,29 +36,18 @@ public struct DeployContext: Sendable {
     }
 }
 
-/// Requests that reach a running deploy from outside: Ctrl-C, or `deployer abort` from another
-/// terminal. The engine looks at them between steps.
+/// Requests that reach a running deploy from outside: a signal (interrupt), or `deployer abort` from
+/// any machine (the CLI watches the deploy state for it). The engine looks at them between steps.
 public final class DeployControl: Sendable {
     private let flags = Mutex<(interrupt: Bool, abort: Bool)>((false, false))
-    /// Polled between steps for an abort requested by another process (e.g. a marker file).
-    private let externalAbort: @Sendable () -> Bool
 
-    public init(externalAbort: @escaping @Sendable () -> Bool = { false }) {
-        self.externalAbort = externalAbort
-    }
+    public init() {}
 
-    /// Stop between steps and leave things as they are, for `resume` or `abort` to finish.
+    /// Stop safely: start nothing new, put back targets not yet updated, finish the ones updating.
     public func requestInterrupt() { flags.withLock { $0.interrupt = true } }
     /// Start nothing new, put back what is out, release the lock.
     public func requestAbort() { flags.withLock { $0.abort = true } }
 
     public var interruptRequested: Bool { flags.withLock { $0.interrupt } }
-    public var abortRequested: Bool {
-        if flags.withLock({ $0.abort }) { return true }
-        if externalAbort() {
-            requestAbort()
-            return true
-        }
-        return false
-    }
+    public var abortRequested: Bool { flags.withLock { $0.abort } }
 }
