@@ -183,6 +183,32 @@ struct ShellLexer {
 
         func at(_ offset: Int) -> Unicode.Scalar? { offset < scalars.count ? scalars[offset] : nil }
 
+        /// What `\`, `$` before a reference, `$(` and `${` do, alike inside double quotes and in a
+        /// command; true when `scalar` was one of them (and `index` moved past it).
+        func expansion(_ scalar: Unicode.Scalar, _ next: Unicode.Scalar?) -> Bool {
+            switch scalar {
+            case "\\":
+                if let reference = references[index + 1] {
+                    place(index + 1, problem: Self.afterBackslash)
+                    index = reference.end
+                } else {
+                    index += 2
+                }
+            case "$" where references[index + 1] != nil:
+                place(index + 1, problem: Self.afterDollar)
+                index = references[index + 1]!.end
+            case "$" where next == "(":
+                stack.append(.command(.dollarParen, depth: 0))
+                index += 2
+            case "$" where next == "{":
+                stack.append(.command(.dollarBrace, depth: 0))
+                index += 2
+            default:
+                return false
+            }
+            return true
+        }
+
         while index < scalars.count {
             if let reference = references[index] {
                 place(index)
@@ -197,26 +223,11 @@ struct ShellLexer {
                 if scalar == "'" { stack.removeLast() }
                 index += 1
             case .double:
+                if expansion(scalar, next) { continue }
                 switch scalar {
-                case "\\":
-                    if references[index + 1] != nil {
-                        place(index + 1, problem: Self.afterBackslash)
-                        index = references[index + 1]!.end
-                    } else {
-                        index += 2
-                    }
                 case "\"":
                     stack.removeLast()
                     index += 1
-                case "$" where references[index + 1] != nil:
-                    place(index + 1, problem: Self.afterDollar)
-                    index = references[index + 1]!.end
-                case "$" where next == "(":
-                    stack.append(.command(.dollarParen, depth: 0))
-                    index += 2
-                case "$" where next == "{":
-                    stack.append(.command(.dollarBrace, depth: 0))
-                    index += 2
                 case "`":
                     stack.append(.command(.backtick, depth: 0))
                     index += 1
@@ -231,14 +242,8 @@ struct ShellLexer {
                     atWordStart = true
                 default: break
                 }
+                if expansion(scalar, next) { continue }
                 switch scalar {
-                case "\\":
-                    if references[index + 1] != nil {
-                        place(index + 1, problem: Self.afterBackslash)
-                        index = references[index + 1]!.end
-                    } else {
-                        index += 2
-                    }
                 case "'":
                     stack.append(.single)
                     index += 1
@@ -248,15 +253,6 @@ struct ShellLexer {
                 case "`":
                     if nesting == .backtick { stack.removeLast() } else { stack.append(.command(.backtick, depth: 0)) }
                     index += 1
-                case "$" where references[index + 1] != nil:
-                    place(index + 1, problem: Self.afterDollar)
-                    index = references[index + 1]!.end
-                case "$" where next == "(":
-                    stack.append(.command(.dollarParen, depth: 0))
-                    index += 2
-                case "$" where next == "{":
-                    stack.append(.command(.dollarBrace, depth: 0))
-                    index += 2
                 case "(" where nesting == .dollarParen:
                     stack[stack.count - 1] = .command(nesting, depth: depth + 1)
                     index += 1
