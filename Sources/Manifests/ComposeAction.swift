@@ -66,6 +66,16 @@ public enum ComposeImage {
         return name + ":" + tag
     }
 
+    /// The tag of `reference` (`registry:5000/app:v2@sha256:…` → `v2`), nil when it has none.
+    public static func tag(of reference: String) -> String? {
+        var name = Substring(reference)
+        if let at = name.firstIndex(of: "@") { name = name[..<at] }
+        let pathStart = name.lastIndex(of: "/").map { name.index(after: $0) } ?? name.startIndex
+        guard let colon = name[pathStart...].lastIndex(of: ":") else { return nil }
+        let tag = String(name[name.index(after: colon)...])
+        return isValidTag(tag) ? tag : nil
+    }
+
     /// Whether `tag` can be an image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
     public static func isValidTag(_ tag: String) -> Bool {
         guard let first = tag.unicodeScalars.first, tag.unicodeScalars.count <= 128 else { return false }

@@ -91,16 +91,21 @@ struct SSHEndToEndTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = """
             #!/bin/sh
-            echo "$PWD $*" >> "$PWD/docker.log"
             [ "$1" = compose ] || { echo "this test docker only knows compose" >&2; exit 2; }
+            [ "$4" = ps ] || echo "$PWD $*" >> "$PWD/docker.log"
             shift
             file=compose.yaml
             while [ "$1" = -f ]; do file=$2; shift 2; done
             case "$1" in
+            ps)
+              # What `docker compose ps --format '{{.Image}}' SERVICE` prints: the image of the running container.
+              [ "$2 $3 $4" = "--format {{.Image}} app" ] || { echo "unexpected: ps $*" >&2; exit 2; }
+              [ -f "$PWD/running-image" ] && cat "$PWD/running-image"; exit 0 ;;
             pull) echo "pulled $2"; exit 0 ;;
             up)
               [ "$2 $3" = "-d --no-deps" ] || { echo "unexpected: up $*" >&2; exit 2; }
               tag=$(sed -n 's/^    image: registry.test\\/app:\\(.*\\)$/\\1/p' "$file")
+              echo "registry.test/app:$tag" > "$PWD/running-image"
               . "$PWD/app.env"
               exec "$LAB" restart --port "$PORT" --version "$tag" --pid-file "$PIDFILE" --log "$LOG" ;;
             *) echo "unexpected: $*" >&2; exit 2 ;;
@@ -178,6 +183,15 @@ struct SSHEndToEndTests {
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: project).filter { $0.hasPrefix(".") }
             #expect(leftovers.isEmpty, "temporary upload files left behind: \(leftovers)")
         }
+        // The version of each host is what its container runs, whichever machine asks: here web-3's was
+        // changed by hand after the deploy.
+        try "registry.test/app:v2-hotfix\n".write(
+            toFile: lab.scratch.path + "/hosts/web-3/running-image", atomically: true, encoding: .utf8)
+        let elsewhere = try DeployerProcess.run(
+            ["status", "prod", "--output", "json", "--state-dir", lab.scratch.path + "/machine-b"], in: lab.scratch.path,
+            environment: environment)
+        let seen = try JSONDecoder().decode(StatusReport.self, from: Data(elsewhere.stdout.utf8))
+        #expect(seen.targets.map(\.version) == ["v2", "v2", "v2-hotfix"], "\(elsewhere.stdout)\(elsewhere.stderr)")
     }
 
     /// The journal lines of the newest deploy of `prod` in `lab`.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Deployer
 public import Manifests
 
@@ -55,10 +56,11 @@ public enum HostAction: Sendable {
 /// Inventory hosts updated by a command (`deploy.run`) or a compose service (`deploy.compose`), each
 /// step run by a `HostCommandRunner`.
 ///
-/// A host cannot be asked which version it runs, so the version shown is the one deployer last
-/// deployed there successfully, kept in the environment's deploy state (`versions`, seen by every
-/// machine that shares it); a host never deployed by deployer has no known version and is always
-/// deployed.
+/// The version a host runs: for `deploy.compose`, the tag of the image its service's container was
+/// started from (`compose ps` on the host, read once per command and kept up to date as hosts are
+/// updated); for `deploy.run`, which no host can be asked about, the version deployer last deployed
+/// there successfully, kept in the environment's deploy state (`versions`, seen by every machine that
+/// shares it). A host whose version cannot be known is always deployed.
 public struct HostFleet: Fleet {
     public let hosts: [HostTarget]
     public let action: HostAction
@@ -69,6 +71,8 @@ public struct HostFleet: Fleet {
     /// Runs `connection: ssh` commands and compose steps; nil when SSH is not available.
     public let remote: (any HostCommandRunner)?
     public let events: any EventSink
+    /// What compose hosts were seen running, asked once per command.
+    private let running = RunningVersions()
 
     public init(
         hosts: [HostTarget], action: HostAction, prepare: HostAction?, versions: StateStore,
@@ -84,8 +88,36 @@ public struct HostFleet: Fleet {
     }
 
     public func targets() async throws -> [TargetSnapshot] {
-        let known = try await versions.versions()
+        let known: [String: String]
+        if case .compose(let compose) = action {
+            known = await running.versions { await runningTags(compose) }
+        } else {
+            known = try await versions.versions()
+        }
         return hosts.map { TargetSnapshot(id: TargetID($0.name), version: known[$0.name], health: .unknown) }
+    }
+
+    /// The image tag each host's service container runs, asked on every host at once.
+    private func runningTags(_ compose: ComposeAction) async -> [String: String] {
+        guard let remote else { return [:] }
+        return await withTaskGroup(of: (String, String?).self) { group in
+            for host in hosts {
+                group.addTask {
+                    let directory = host.render(compose.projectDirectory, version: nil)
+                    let command = "cd \(Shell.quoteIfNeeded(directory)) && \(compose.command) -f \(Shell.quoteIfNeeded(compose.remoteFile)) "
+                        + "ps --format '{{.Image}}' \(Shell.quoteIfNeeded(compose.service))"
+                    let outcome = try? await remote.run(
+                        command, on: host, become: compose.become, input: [], timeout: .seconds(15), onLine: { _ in })
+                    guard let outcome, outcome.succeeded else { return (host.name, nil) }
+                    let image = outcome.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .last { !$0.isEmpty }
+                    return (host.name, image.flatMap { ComposeImage.tag(of: $0) })
+                }
+            }
+            var tags: [String: String] = [:]
+            for await (name, tag) in group { if let tag { tags[name] = tag } }
+            return tags
+        }
     }
 
     public func prepare(_ target: TargetID, version: String) async throws {
@@ -95,6 +127,7 @@ public struct HostFleet: Fleet {
 
     public func update(_ target: TargetID, to version: String) async throws {
         try await perform(action, on: target, version: version, what: "deploy")
+        running.record(version, for: target.rawValue)
         try await versions.recordVersion(version, for: target.rawValue)
     }
 
@@ -162,6 +195,25 @@ public struct HostFleet: Fleet {
             let name = steps.count > 1 ? "\(what) step `\(step.display)`" : "\(what) command"
             throw DeployerError("\(name) on \(target) \(why)" + (tail.isEmpty ? "" : ":\n" + tail))
         }
+    }
+}
+
+/// The versions compose hosts run, read from the hosts once and then kept as deployer updates them.
+final class RunningVersions: Sendable {
+    private let state = Mutex<[String: String]?>(nil)
+
+    func versions(read: () async -> [String: String]) async -> [String: String] {
+        if let known = state.withLock({ $0 }) { return known }
+        let read = await read()
+        return state.withLock { current in
+            if let current { return current }
+            current = read
+            return read
+        }
+    }
+
+    func record(_ version: String, for host: String) {
+        state.withLock { $0?[host] = version }
     }
 }
 
