@@ -106,4 +106,19 @@ import Testing
         let release = try DeployerProcess.run(["lock", "release", "sim"], in: scratch.path)
         #expect(release.status == 4 && release.stderr.contains("running deploy"), "\(release.stderr)")
     }
+
+    /// Two deploys of one environment started at the same instant, 10 times: exactly one runs, the
+    /// other exits 4 naming the holder.
+    @Test func twoDeploysStartedTogetherOneRunsTheOtherIsToldWhoHoldsTheLock() throws {
+        for round in 1...10 {
+            let scratch = try Scratch(yaml: Scratch.simulated(count: 2, batch: "1", maxUnavailable: 1, minInService: 1, duration: "500ms"))
+            defer { scratch.remove() }
+            let first = try DeployerProcess.start(["deploy", "sim", "--yes", "--version", "v2"], in: scratch.path)
+            let second = try DeployerProcess.start(["deploy", "sim", "--yes", "--version", "v3"], in: scratch.path)
+            let statuses = [first.wait(timeout: 60), second.wait(timeout: 60)]
+            let errors = first.stderr() + second.stderr()
+            #expect(statuses.sorted { ($0 ?? -1) < ($1 ?? -1) } == [0, 4], "round \(round): \(statuses)\n\(errors)")
+            #expect(errors.contains("deploy in progress by"), "round \(round): the holder is named: \(errors)")
+        }
+    }
 }
