@@ -8,8 +8,8 @@ struct EnvironmentOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Where locks, journals and simulated fleets are kept.",
-            discussion: "Default: $DEPLOYER_STATE_DIR, else .deployer/ beside the environment file.",
+            "This machine's state directory: simulated fleets, the ARM request log, and the lock and journals of environments whose `state:` is local.",
+            discussion: "Default: $DEPLOYER_STATE_DIR, else .deployer/ beside the environment file. Shared state (`state: ssh`) lives where the environment file says.",
             valueName: "dir"))
     var stateDir: String?
 }

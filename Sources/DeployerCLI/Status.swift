@@ -9,8 +9,9 @@ struct Status: AsyncParsableCommand {
         abstract: "Show where every target stands, and any deploy in progress.",
         discussion: """
             For every target: in service / drained / out / unhealthy / updating, its version, and its \
-            state and open sessions in every load balancer. Then who holds the lock and since when, \
-            and any deploy that did not finish. For HAProxy load balancers, what each one says about \
+            state and open sessions in every load balancer. Then who holds the lock and since when (and \
+            whether its process is alive), any deploy that did not finish, and where the deploy state \
+            lives. For HAProxy load balancers, what each one says about \
             each server, read live from its admin socket: admin state, health, last check, sessions, \
             weight, status. Changes nothing.
             """)
