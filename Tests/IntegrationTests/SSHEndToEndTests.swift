@@ -56,7 +56,7 @@ struct SSHEndToEndTests {
             ssh:
               transport: \(transport)
             state:
-            \(transport == "libssh2" ? "  ssh: {host: lb-1, dir: \(lab.scratch.path)/state-on-lb-1}" : "  local: {dir: \(lab.scratch.path)/state-on-lb-1}")
+              ssh: {host: lb-1, dir: \(lab.scratch.path)/state-on-lb-1}
             """.write(toFile: lab.scratch.path + "/inventories/prod.yml", atomically: true, encoding: .utf8)
     }
 

@@ -1,5 +1,6 @@
 import Deployer
 import Foundation
+import Manifests
 import Providers
 import Testing
 
@@ -9,6 +10,8 @@ import Testing
 @Suite(.serialized) struct StateContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, local, ssh
+        /// Over the system ssh client (`ssh.transport: openssh`).
+        case openssh
         var testDescription: String { rawValue }
     }
 
@@ -22,7 +25,7 @@ import Testing
 
         init(_ kind: Kind) throws {
             self.kind = kind
-            if kind == .ssh { server = try SSHServer() }
+            if kind == .ssh || kind == .openssh { server = try SSHServer() }
         }
 
         /// A backend as one more machine sees it.
@@ -32,14 +35,17 @@ import Testing
                 return memory
             case .local:
                 return LocalStateBackend(directory: directory)
-            case .ssh:
+            case .ssh, .openssh:
                 let server = server!
-                let settings = SSHSettings(knownHosts: server.knownHosts, acceptNewHostKeys: false, defaultUser: server.user)
+                let settings = SSHSettings(
+                    knownHosts: server.knownHosts, acceptNewHostKeys: false, defaultUser: server.user,
+                    transport: kind == .ssh ? .libssh2 : .openssh)
                 let host = RemoteHost(
-                    address: "127.0.0.1", vars: ["ansible_port": String(server.port), "ansible_ssh_private_key_file": server.userKey])
-                return SSHStateBackend(
-                    shell: LibSSH2Shell(connections: SSHConnections(), settings: settings), host: host, hostName: "lb-1",
-                    directory: directory)
+                    address: "127.0.0.1",
+                    vars: ["ansible_port": String(server.port), "ansible_ssh_private_key_file": server.userKey, "ansible_user": server.user])
+                let shell: any RemoteShell =
+                    kind == .ssh ? LibSSH2Shell(connections: SSHConnections(), settings: settings) : OpenSSHShell(settings: settings)
+                return SSHStateBackend(shell: shell, host: host, hostName: "lb-1", directory: directory)
             }
         }
 
@@ -93,7 +99,7 @@ import Testing
     func twoMachinesRacingForTheLockHaveExactlyOneWinnerEveryTime(_ kind: Kind) async throws {
         let rig = try Rig(kind)
         defer { rig.stop() }
-        let rounds = kind == .ssh ? 100 : 200
+        let rounds = kind == .ssh || kind == .openssh ? 100 : 200
         let machines = [rig.machine(), rig.machine()]
         for round in 0..<rounds {
             let winners = await withTaskGroup(of: LockInfo?.self) { group in

@@ -71,6 +71,9 @@ public struct OpenSSHShell: RemoteShell {
     public let settings: SSHSettings
     public let executable: String
 
+    /// The long-lived shells `script` runs in, one per host and lane, for as long as this value lives.
+    let relays = OpenSSHRelays()
+
     public init(settings: SSHSettings, executable: String = "ssh") {
         self.settings = settings
         self.executable = executable
@@ -120,12 +123,11 @@ public struct OpenSSHShell: RemoteShell {
         OpenSSHRuntimeTransport(shell: self, host: host, address: endpoint)
     }
 
-    /// One `ssh` run over the master connection per script.
+    /// In a long-lived shell on the host, one ssh client per host and lane kept for the run.
     public func script(_ script: String, on host: RemoteHost, lane: String, timeout: Duration) async throws -> (output: [UInt8], status: Int32) {
-        let result = try await run(
-            "/bin/sh -c \(Shell.quote(script)) 2>&1 </dev/null", on: host, lane: lane, input: [], timeout: timeout, onLine: nil)
-        if result.timedOut { throw SSHError(.timeout, "\(host.address): the script did not end within \(Int(timeout.seconds)) s") }
-        return (Array(result.stdout.utf8), result.exitStatus ?? -1)
+        let command = arguments(for: host)
+        let relay = relays.relay("\(command.joined(separator: " "))\u{0}\(lane)", command: command)
+        return try await relay.run(script, timeout: timeout, host: host.address)
     }
 }
 
