@@ -150,24 +150,30 @@ struct OpenSSHRuntimeTransport: RuntimeTransport {
         case .unix(let path): target = "UNIX-CONNECT:\(path)"
         case .tcp(let host, let port): target = "TCP:\(host.contains(":") ? "[\(host)]" : host):\(port)"
         }
-        let result: RemoteResult
+        // Through the host's long-lived shell (one ssh client kept for the run), one socket connection
+        // per request, so a reloaded HAProxy is always the one asked.
+        let delimiter = "DEPLOYER_REQUEST_" + UUID().uuidString.replacingOccurrences(of: "-", with: "_")
+        var text = String(decoding: request, as: UTF8.self)
+        if !text.hasSuffix("\n") { text += "\n" }
+        let answer: (output: [UInt8], status: Int32)
         do {
-            result = try await shell.run(
-                "socat - \(Shell.quote(target))", on: host, lane: "admin sockets", input: request, timeout: timeout,
-                onLine: nil)
+            answer = try await shell.script(
+                "socat - \(Shell.quote(target)) <<'\(delimiter)'\n\(text)\(delimiter)", on: host, lane: "admin sockets",
+                timeout: timeout)
+        } catch let error as SSHError where error.kind == .timeout {
+            throw HAProxyError(.timeout, "\(endpoint): no answer in time")
         } catch let error as SSHError {
             throw HAProxyError(.unreachable, error.message)
         }
-        if result.timedOut { throw HAProxyError(.timeout, "\(endpoint): no answer in time") }
-        switch result.exitStatus {
-        case 0: return Array(result.stdout.utf8)
+        switch answer.status {
+        case 0: return answer.output
         case 127:
             throw HAProxyError(
                 .unreachable,
                 "\(endpoint): socat is not installed there; deployer needs it to reach an admin socket through the "
                     + "ssh client (apt-get install socat)")
         default:
-            let why = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let why = String(decoding: answer.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw HAProxyError(.unreachable, "\(endpoint): \(why.isEmpty ? "socat failed" : why)")
         }
     }
