@@ -100,7 +100,8 @@ public struct StateStore: Sendable {
 
     static func heartbeatKey(_ holder: LockInfo) -> String {
         let host = String(holder.host.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".") ? Character($0) : "_" })
-        return "heartbeat/\(host)-\(holder.pid).txt"
+        // The holder's start as well as its pid: a pid used again later is another holder.
+        return "heartbeat/\(host)-\(holder.pid)-\(Int(holder.since.timeIntervalSince1970)).txt"
     }
 
     /// Asks the running deploy `deployID` to stop (it looks between steps, from any machine).
