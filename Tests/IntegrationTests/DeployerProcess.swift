@@ -112,9 +112,13 @@ struct DeployerProcess {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // One launch at a time: Foundation's Process.run is not safe to call from several threads at
+        // once (suites run in parallel), and was seen to crash the test process doing so.
+        try launching.withLock { try process.run() }
         return Running(process: process, out: out, err: err)
     }
+
+    private static let launching = NSLock()
 
     /// Whether the process is stopped (SIGSTOP), from /proc.
     static func isStopped(_ pid: Int32) -> Bool {
