@@ -42,6 +42,10 @@ enum UserFacing {
             return "the environment file has problems:\n" + manifest.diagnostics.map(\.description).joined(separator: "\n")
         case let held as LockHeld:
             return held.description
+        case let state as StateError:
+            return state.description
+                + "\nCheck that this machine reaches the deploy state (`state:` in the environment file, "
+                + "`deployer state show ENV`), then run the command again."
         case let deployer as DeployerError:
             return deployer.description
         case let described as any CustomStringConvertible:

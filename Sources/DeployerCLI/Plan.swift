@@ -27,10 +27,7 @@ struct Plan: AsyncParsableCommand {
         case .json: Console.out(JSONText.pretty(plan))
         case .text:
             Console.out(Reports.plan(plan, strategy: strategy))
-            let state = workspace.stateDescription
-            Console.out(
-                "Deploy state: \(state.location)" + (workspace.environment.stateIsDefault ? " (the default; see `state:`)" : ""))
-            if let warning = state.warning { Console.out("warning: \(warning)") }
+            Console.out(workspace.stateLines.joined(separator: "\n"))
         }
         if !plan.blockers.isEmpty { throw CommandFailure("", code: .failed) }
     }

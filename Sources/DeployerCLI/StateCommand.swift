@@ -19,11 +19,10 @@ struct StateCommand: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try Workspace.load(target)
-            let state = workspace.stateDescription
-            Console.out(
-                "\(workspace.environment.name): deploy state at \(state.location)"
-                    + (workspace.environment.stateIsDefault ? " (the default; see `state:` in docs/environment.md)" : ""))
-            Console.out(state.warning.map { "warning: \($0)" } ?? "Every machine that reaches it sees the same lock, journals and audit log.")
+            Console.out(workspace.stateLines.joined(separator: "\n"))
+            if workspace.stateDescription.warning == nil, workspace.store.backend.isShared {
+                Console.out("Every machine that reaches it sees the same lock, journals and audit log.")
+            }
             if let leftover = try await workspace.localLeftover() { Console.out(leftover.message(target.environment)) }
         }
     }

@@ -57,6 +57,14 @@ struct Workspace: Sendable {
         SSHSettings.fromEnvironment(ProcessInfo.processInfo.environment, user: Identity.user, options: environment.ssh)
     }
 
+    /// Where the deploy state lives and who sees it, as `plan` and `state show` print it.
+    var stateLines: [String] {
+        let state = stateDescription
+        return [
+            "Deploy state: \(state.location)" + (environment.stateIsDefault ? " (the default; see `state:` in docs/environment.md)" : "")
+        ] + (state.warning.map { ["warning: \($0)"] } ?? [])
+    }
+
     /// Where the deploy state lives, for `plan` and `status`, and a warning when only this machine sees it.
     var stateDescription: (location: String, warning: String?) {
         let backend = store.backend

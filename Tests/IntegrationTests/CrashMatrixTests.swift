@@ -6,27 +6,8 @@ import Testing
 /// target back in service.
 @Suite(.serialized) struct CrashMatrixTests {
     @Test func resumeAndAbortFinishCorrectlyAfterKillAtEveryStepBoundary() throws {
-        let reference = try Scratch(yaml: Scratch.simulated())
-        defer { reference.remove() }
-        let full = try DeployerProcess.run(["deploy", "sim", "--yes"], in: reference.path)
-        #expect(full.status == 0, "reference deploy failed: \(full.stderr)")
-        let total = try journalLines(reference.path + "/inventories/.deployer/sim/journal").count
-        #expect(total > 40, "a 6-target deploy journals every step: \(total) records")
-
-        var tried = 0
-        for killPoint in 1..<total {
-            for finisher in ["resume", "abort"] {
-                let scratch = try Scratch(yaml: Scratch.simulated())
-                defer { scratch.remove() }
-                try killDeploy(at: killPoint, in: scratch.path)
-                let after = try DeployerProcess.run([finisher, "sim"], in: scratch.path)
-                let status = try StatusReport.read(in: scratch.path)
-                expectRecovered(after, status, by: finisher, "kill at record \(killPoint) of \(total), then \(finisher)")
-                tried += 1
-            }
-        }
-        #expect(tried == 2 * (total - 1))
-        print("crash matrix: \(total - 1) kill points × resume/abort = \(tried) kill -9 runs, all recovered")
+        let (points, tried) = try matrix({ _ in Scratch.simulated() }, journal: "inventories/.deployer/sim/journal")
+        print("crash matrix: \(points) kill points × resume/abort = \(tried) kill -9 runs, all recovered")
     }
 
     /// The same matrix with the deploy state on a host over SSH (a real sshd on 127.0.0.1) and the
@@ -35,40 +16,58 @@ import Testing
     @Test(.tags(.ssh)) func resumeAndAbortFromAnotherMachineWithTheStateOnAnSSHHost() throws {
         let server = try SSHServer()
         defer { server.stop() }
-        func environment(_ scratch: String) -> String {
-            Scratch.simulated().replacingOccurrences(
-                of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
-                + "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
-                + "dir: \(scratch)/on-the-host}\n"
+        let (points, tried) = try matrix(
+            { scratch in
+                Scratch.simulated().replacingOccurrences(
+                    of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+                    + "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
+                    + "dir: \(scratch)/on-the-host}\n"
+            },
+            journal: "on-the-host/journal", environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts], finishElsewhere: true)
+        print("crash matrix, state over SSH: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
+    }
+
+    /// Runs a reference deploy of `yaml` (given the scratch directory) to count its journal records at
+    /// `journal` (relative to the scratch directory), then, for each record, kills a fresh deploy right
+    /// after it and finishes it with `resume`, and again with `abort`; with `finishElsewhere`, as another
+    /// machine (a local state directory and HOME of its own). Returns the kill points and runs.
+    private func matrix(
+        _ yaml: (String) -> String, journal: String, environment: [String: String] = [:], finishElsewhere: Bool = false
+    ) throws -> (points: Int, tried: Int) {
+        func scratch() throws -> Scratch {
+            let scratch = try Scratch(yaml: "")
+            try yaml(scratch.path).write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
+            return scratch
         }
-        let ssh = ["DEPLOYER_KNOWN_HOSTS": server.knownHosts]
-        let reference = try Scratch(yaml: "")
+        let reference = try scratch()
         defer { reference.remove() }
-        try environment(reference.path).write(toFile: reference.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
-        let full = try DeployerProcess.run(["deploy", "sim", "--yes"], in: reference.path, environment: ssh)
+        let full = try DeployerProcess.run(["deploy", "sim", "--yes"], in: reference.path, environment: environment)
         #expect(full.status == 0, "reference deploy failed: \(full.stderr)")
-        let total = try journalLines(reference.path + "/on-the-host/journal").count
+        let total = try journalLines(reference.path + "/" + journal).count
         #expect(total > 40, "a 6-target deploy journals every step: \(total) records")
 
         var tried = 0
         for killPoint in 1..<total {
             for finisher in ["resume", "abort"] {
-                let scratch = try Scratch(yaml: "")
-                defer { scratch.remove() }
-                try environment(scratch.path).write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
-                try killDeploy(at: killPoint, in: scratch.path, journal: scratch.path + "/on-the-host/journal", environment: ssh)
-                var elsewhere = ssh
-                elsewhere["HOME"] = scratch.path + "/home-b"
-                let other = ["--state-dir", scratch.path + "/machine-b"]
-                let after = try DeployerProcess.run([finisher, "sim"] + other, in: scratch.path, environment: elsewhere)
-                let status = try StatusReport.read(in: scratch.path, arguments: other, variables: elsewhere)
+                let run = try scratch()
+                defer { run.remove() }
+                try killDeploy(at: killPoint, in: run.path, journal: run.path + "/" + journal, environment: environment)
+                var variables = environment
+                var other: [String] = []
+                if finishElsewhere {
+                    variables["HOME"] = run.path + "/home-b"
+                    other = ["--state-dir", run.path + "/machine-b"]
+                }
+                let after = try DeployerProcess.run([finisher, "sim"] + other, in: run.path, environment: variables)
+                let status = try StatusReport.read(in: run.path, arguments: other, variables: variables)
                 expectRecovered(
-                    after, status, by: finisher, "kill at record \(killPoint) of \(total), then \(finisher) from another machine")
+                    after, status, by: finisher,
+                    "kill at record \(killPoint) of \(total), then \(finisher)" + (finishElsewhere ? " from another machine" : ""))
                 tried += 1
             }
         }
         #expect(tried == 2 * (total - 1))
-        print("crash matrix, state over SSH: \(total - 1) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
+        return (total - 1, tried)
     }
 
     /// After `resume` or `abort`: it succeeded, the lock is free, nothing is unfinished, every target is
@@ -84,9 +83,7 @@ import Testing
         }
     }
 
-    private func killDeploy(
-        at record: Int, in directory: String, journal: String? = nil, environment: [String: String] = [:]
-    ) throws {
+    private func killDeploy(at record: Int, in directory: String, journal: String, environment: [String: String]) throws {
         var variables = environment
         variables["DEPLOYER_TEST_STOP_AT_RECORD"] = "\(record)"
         let running = try DeployerProcess.start(["deploy", "sim", "--yes"], in: directory, environment: variables)
@@ -96,7 +93,7 @@ import Testing
         #expect(DeployerProcess.isStopped(pid), "deployer did not reach record \(record): \(running.stderr())")
         kill(pid, SIGKILL)
         _ = running.wait(timeout: 10)
-        #expect(try journalLines(journal ?? "\(directory)/inventories/.deployer/sim/journal").count == record)
+        #expect(try journalLines(journal).count == record)
     }
 
     private func journalLines(_ journalDir: String) throws -> [Substring] {
