@@ -42,14 +42,25 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "Digests",
+            dependencies: ["CCrypto"],
+            swiftSettings: strict
+        ),
         .target(
             name: "Providers",
-            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2"],
+            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "Digests"],
             swiftSettings: strict
         ),
         .target(
             name: "AzureSimulator",
             dependencies: [
+                "Digests",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Digests
 public import Deployer
 public import Manifests
 
@@ -232,7 +233,7 @@ struct ComposeSteps {
         let upload = [
             "set -e", "umask 022", "mkdir -p \(Shell.quote(directory))",
             "tmp=\(Shell.quote(slashed + "." + file + ".deployer-"))$$", "trap 'rm -f \"$tmp\"' EXIT", "cat > \"$tmp\"",
-            "echo \(SHA256.hex(text))'  '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: "
+            "echo \(Digests.sha256Hex(text))'  '\"$tmp\" | sha256sum -c --status - || { echo 'the uploaded file does not match: "
                 + "the transfer was cut; nothing was replaced' >&2; exit 1; }",
             "mv -f \"$tmp\" \(Shell.quote(slashed + file))",
         ].joined(separator: "; ")

@@ -1,6 +1,7 @@
 public import Deployer
 public import Foundation
 import Manifests
+import Digests
 
 /// Deploy state in a directory on one host of the environment, reached over SSH (`state: {ssh: …}`):
 /// every machine that can reach the host sees the same lock, journals, audit log and versions.
@@ -109,7 +110,7 @@ public struct SSHStateBackend: StateBackend {
 
     /// True (status 0) while the object's bytes are `expected`, checked by their SHA-256.
     private func matches(_ key: String, _ expected: Data) -> String {
-        "[ -f \(q(key)) ] && echo \(SHA256.hex(Array(expected)))'  '\(q(key)) | sha256sum -c --status -"
+        "[ -f \(q(key)) ] && echo \(Digests.sha256Hex(Array(expected)))'  '\(q(key)) | sha256sum -c --status -"
     }
 
     /// Writes `data` to a temporary file on disk, renames it over `key` and syncs the directory.
