@@ -36,6 +36,11 @@ public protocol StateBackend: Sendable {
 
     /// The keys directly under `prefix` (a directory such as `journal/`), sorted. Changes nothing.
     func list(_ prefix: String) async throws -> [String]
+
+    /// Whether the object is still under the backend's own guard — a blob's lease — that no one but
+    /// deployer can lift. False when someone broke it, so the command holding the lock must stop.
+    /// Backends without such a guard answer true.
+    func isProtected(_ key: String) async throws -> Bool
 }
 
 /// A state backend that cannot be reached or refuses an operation: always fatal to the command
@@ -53,6 +58,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 }
 
 extension StateBackend {
+    public func isProtected(_ key: String) async throws -> Bool { true }
+
     /// Checks that `key` is a relative path of safe segments (never `..`, never absolute).
     public func checkKey(_ key: String) throws {
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)

@@ -104,6 +104,13 @@ public struct StateStore: Sendable {
         return "heartbeat/\(host)-\(holder.pid)-\(Int(holder.since.timeIntervalSince1970)).txt"
     }
 
+    /// Whether `holder` still holds the lock, under the backend's guard (a blob's lease): false when the
+    /// lock was taken over, released by force, or its lease broken — the holder is no longer alone.
+    public func stillHolds(_ holder: LockInfo) async throws -> Bool {
+        guard try await lock.current() == holder else { return false }
+        return try await backend.isProtected(Self.lockKey)
+    }
+
     /// Asks the running deploy `deployID` to stop (it looks between steps, from any machine).
     public func requestAbort(_ deployID: String) async throws {
         if try await backend.create(Self.abortKey, Data(deployID.utf8)) { return }

@@ -94,7 +94,18 @@ enum Session {
         return Task.detached {
             var tick = 0
             while !Task.isCancelled {
-                if tick % Int(Identity.heartbeatInterval.seconds) == 0 { try? await store.beat(holder, at: Date()) }
+                if tick % Int(Identity.heartbeatInterval.seconds) == 0 {
+                    try? await store.beat(holder, at: Date())
+                    // A lock taken from under a running deploy (its lease broken, released by force):
+                    // it is no longer alone, so it stops at the next step boundary, resumable.
+                    if let control, workspace.lockIsInStore, (try? await store.stillHolds(holder)) == false {
+                        Console.error(
+                            "error: the deploy lock at \(store.backend.location) is no longer this deploy's (taken over, released "
+                                + "by force, or its lease broken): stopping at the next step boundary")
+                        control.requestInterrupt()
+                        return
+                    }
+                }
                 if let control, let deployID, (try? await store.abortRequested(deployID)) == true { control.requestAbort() }
                 tick += 1
                 try? await Task.sleep(for: .seconds(1))

@@ -48,9 +48,55 @@ struct Workspace: Sendable {
             backend = SSHStateBackend(
                 shell: shell, host: RemoteHost(address: spec.address, vars: spec.vars), hostName: spec.host,
                 directory: spec.directory)
+        case .azureBlob(let spec):
+            backend = blobBackend(spec, environment: loaded.environment, stateDir: stateDir)
         }
         return Workspace(
             environment: loaded.environment, warnings: loaded.warnings, stateDir: stateDir, store: StateStore(backend))
+    }
+
+    /// The state container of `spec`: its endpoint found through Resource Manager and its requests
+    /// authorised on first use, so that `plan` and `validate` need no credentials.
+    static func blobBackend(_ spec: AzureBlobStateSpec, environment: Environment, stateDir: String) -> BlobStateBackend {
+        let variables = ProcessInfo.processInfo.environment
+        let transport = URLSessionTransport()
+        let settings = Result { try AzureSettings.fromEnvironment(variables) }
+        var vmssSubscription: String?
+        if case .vmss(let scaleSet) = environment.targets { vmssSubscription = scaleSet.subscription }
+        let subscription = spec.subscription ?? vmssSubscription ?? variables["AZURE_SUBSCRIPTION_ID"] ?? ""
+        let accountPath =
+            "/subscriptions/\(subscription)/resourceGroups/\(spec.resourceGroup)/providers/Microsoft.Storage/storageAccounts/\(spec.account)"
+        let endpoint: BlobStateBackend.Endpoint
+        if case .success(let settings) = settings, !subscription.isEmpty {
+            let arm = ARMClient(
+                endpoint: settings.endpoint, tokens: TokenCache(settings.tokenSource(transport: transport)), transport: transport,
+                trace: ARMRequestLog(path: stateDir + "/arm-requests.log").append)
+            endpoint = .resourceManager(arm, accountPath: accountPath)
+        } else {
+            // Azure's public cloud, where an account key is all it takes.
+            endpoint = .known(URL(string: "https://\(spec.account).blob.core.windows.net/")!)
+        }
+        let storageTokens = (try? settings.get()).map { TokenCache($0.tokenSource(transport: transport, audience: AzureSettings.storage)) }
+        return BlobStateBackend(
+            account: spec.account, container: spec.container, prefix: spec.prefix, endpoint: endpoint, transport: transport
+        ) {
+            if let name = spec.keyVariable {
+                guard let text = variables[name], !text.isEmpty else {
+                    throw AzureAuthError("\(name) is not set: it should hold the storage account key of \(spec.account) (`state.azure-blob.key-env`)")
+                }
+                guard let key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw AzureAuthError("\(name) does not hold a storage account key (base64)")
+                }
+                return .sharedKey(account: spec.account, key: Array(key))
+            }
+            _ = try settings.get()
+            guard let storageTokens, !subscription.isEmpty else {
+                throw AzureAuthError(
+                    "no Azure subscription to find the state account \(spec.account) in: set AZURE_SUBSCRIPTION_ID, or "
+                        + "`subscription:` under state.azure-blob")
+            }
+            return .bearer(storageTokens)
+        }
     }
 
     static func sshSettings(_ environment: Environment) -> SSHSettings {
@@ -110,8 +156,15 @@ struct Workspace: Sendable {
     /// The environment's deploy lock: tags on the scale set for Azure (seen from every machine), in the
     /// deploy state otherwise.
     func lock() throws -> any DeployLock {
-        if case .vmss = environment.targets { return try context(events: DiscardingEventSink()).lock }
+        if !lockIsInStore { return try context(events: DiscardingEventSink()).lock }
         return store.lock
+    }
+
+    /// Whether the lock is in the deploy state: everywhere but a scale set whose state is local (its
+    /// lock is then tags on the scale set, the one place every machine sees).
+    var lockIsInStore: Bool {
+        if case .vmss = environment.targets, !store.backend.isShared { return false }
+        return true
     }
 
     /// Wires the environment's providers into a deploy context.
@@ -137,6 +190,7 @@ struct Workspace: Sendable {
                 let settings = try AzureSettings.fromEnvironment(ProcessInfo.processInfo.environment)
                 return try AzureProvider.context(
                     environment, scaleSet: spec, settings: settings, events: events, control: control,
+                    lock: lockIsInStore ? lock : nil,
                     trace: ARMRequestLog(path: stateDir + "/arm-requests.log").append,
                     // ARM on this machine (the simulator) answers in milliseconds; Azure is polled gently.
                     pollInterval: AzureSettings.isLoopback(settings.endpoint.host ?? "") ? .milliseconds(250) : .seconds(2))

@@ -1,14 +1,18 @@
+import Foundation
+
 extension EnvironmentBuilder {
     /// The default directory on a state host, under the SSH user's home.
     static func defaultStateDirectory(_ environment: String) -> String { ".deployer/state/\(environment)" }
 
-    /// `state:` — `local: {dir}` or `ssh: {host, dir}`; nil after an error.
+    /// `state:` — `local: {dir}`, `ssh: {host, dir}` or `azure-blob: {account, resource-group, …}`; nil after an error.
     mutating func readState(
         _ node: YAMLNode, name: String, targets: TargetSource?, loadBalancers: [LoadBalancerSpec]
     ) -> StateSpec? {
         guard let pairs = reader.mapping(node, "state") else { return nil }
-        reader.checkKeys(pairs, allowed: ["local", "ssh"], in: "state")
-        guard let kind = reader.exactlyOne(of: ["local", "ssh"], in: pairs, at: node.location, path: "state") else { return nil }
+        reader.checkKeys(pairs, allowed: ["local", "ssh", "azure-blob"], in: "state")
+        guard let kind = reader.exactlyOne(of: ["local", "ssh", "azure-blob"], in: pairs, at: node.location, path: "state") else {
+            return nil
+        }
         var fields: [YAMLPair] = []
         if !kind.value.isNull {
             guard let mapping = reader.mapping(kind.value, "state.\(kind.key)") else { return nil }
@@ -21,6 +25,8 @@ extension EnvironmentBuilder {
             guard let node = value("dir") else { return .local(directory: nil) }
             guard let directory = reader.string(node, "state.local.dir") else { return nil }
             return .local(directory: ManifestFile.resolve(directory, nextTo: file))
+        case "azure-blob":
+            return readBlobState(fields, at: kind, name: name)
         default:
             reader.checkKeys(fields, allowed: ["host", "address", "port", "user", "key", "dir"], in: "state.ssh")
             var directory = Self.defaultStateDirectory(name)
@@ -90,6 +96,73 @@ extension EnvironmentBuilder {
             }
             return .ssh(SSHStateSpec(host: host.name, address: host.address, vars: host.vars, directory: directory))
         }
+    }
+
+    /// `state.azure-blob`: the account and its group are needed; container and prefix have defaults.
+    private mutating func readBlobState(_ fields: [YAMLPair], at kind: YAMLPair, name: String) -> StateSpec? {
+        let path = "state.azure-blob"
+        reader.checkKeys(fields, allowed: ["account", "resource-group", "subscription", "container", "prefix", "key-env"], in: path)
+        func text(_ key: String) -> (value: String, node: YAMLNode)?? {
+            guard let node = fields.last(where: { $0.key == key })?.value else { return .some(nil) }
+            guard let value = reader.string(node, "\(path).\(key)") else { return nil }
+            return (value, node)
+        }
+        guard let account = text("account"), let group = text("resource-group"), let subscription = text("subscription"),
+            let container = text("container"), let prefix = text("prefix"), let keyVariable = text("key-env")
+        else { return nil }
+        var ok = true
+        for (key, value) in [("account", account), ("resource-group", group)] where value == nil {
+            reader.error("`\(path)` needs `\(key):`", at: kind.keyLocation, rule: "missing-key")
+            ok = false
+        }
+        if let account, !Self.isStorageAccountName(account.value) {
+            reader.error(
+                "`\(path).account`: \(account.value) is not a storage account name (3 to 24 lowercase letters and digits)",
+                at: account.node.location, rule: "wrong-type")
+            ok = false
+        }
+        if let container, !Self.isContainerName(container.value) {
+            reader.error(
+                "`\(path).container`: \(container.value) is not a container name (3 to 63 lowercase letters, digits and single "
+                    + "hyphens, starting and ending with a letter or digit)",
+                at: container.node.location, rule: "wrong-type")
+            ok = false
+        }
+        let folder = prefix?.value ?? name
+        let segments = folder.split(separator: "/", omittingEmptySubsequences: false)
+        if folder.isEmpty || segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            || !folder.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0)) })
+        {
+            reader.error(
+                "`\(path).prefix`: \(folder) is not a blob folder (segments of letters, digits, `.`, `_` and `-`, joined by `/`)",
+                at: prefix?.node.location ?? kind.keyLocation, rule: "wrong-type")
+            ok = false
+        }
+        if let keyVariable, !Self.isVariableName(keyVariable.value) {
+            reader.error(
+                "`\(path).key-env` names the environment variable that holds the account key: \(keyVariable.value) is not a variable name",
+                at: keyVariable.node.location, rule: "wrong-type")
+            ok = false
+        }
+        guard ok, let account, let group else { return nil }
+        return .azureBlob(
+            AzureBlobStateSpec(
+                account: account.value, resourceGroup: group.value, subscription: subscription?.value,
+                container: container?.value ?? AzureBlobStateSpec.defaultContainer, prefix: folder, keyVariable: keyVariable?.value))
+    }
+
+    static func isStorageAccountName(_ text: String) -> Bool {
+        (3...24).contains(text.count) && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    static func isContainerName(_ text: String) -> Bool {
+        guard (3...63).contains(text.count), text.first != "-", text.last != "-", !text.contains("--") else { return false }
+        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    static func isVariableName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
     }
 
     /// Without `state:`: for inventory hosts, a directory on the first load balancer that is an

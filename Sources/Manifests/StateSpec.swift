@@ -7,6 +7,38 @@ public enum StateSpec: Sendable, Equatable {
     /// A directory on a host of the environment, reached over SSH: every machine that can reach the
     /// host sees the same state.
     case ssh(SSHStateSpec)
+    /// Blobs in an Azure Storage account's container (the way Terraform's azurerm backend keeps state):
+    /// every machine with the environment's Azure credentials sees the same state.
+    case azureBlob(AzureBlobStateSpec)
+}
+
+/// A state container in an Azure Storage account, found through Resource Manager.
+public struct AzureBlobStateSpec: Sendable, Equatable {
+    /// The storage account (3–24 lowercase letters and digits).
+    public var account: String
+    /// Its resource group, and subscription (nil: the scale set's, or `AZURE_SUBSCRIPTION_ID`).
+    public var resourceGroup: String
+    public var subscription: String?
+    /// The container holding every environment's state.
+    public var container: String
+    /// The folder of this environment's blobs in the container (the environment's name by default).
+    public var prefix: String
+    /// An environment variable holding the account key (Shared Key); nil: a bearer token for
+    /// Azure Storage from the credentials deployer uses for Resource Manager.
+    public var keyVariable: String?
+
+    public static let defaultContainer = "deployer-state"
+
+    public init(
+        account: String, resourceGroup: String, subscription: String?, container: String, prefix: String, keyVariable: String?
+    ) {
+        self.account = account
+        self.resourceGroup = resourceGroup
+        self.subscription = subscription
+        self.container = container
+        self.prefix = prefix
+        self.keyVariable = keyVariable
+    }
 }
 
 /// A state directory on an inventory host.

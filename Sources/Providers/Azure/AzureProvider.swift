@@ -14,10 +14,12 @@ public enum AzureProvider {
     }
 
     /// - Parameters:
+    ///   - lock: the deploy lock when the deploy state is shared (a blob container); nil: tags on the
+    ///     scale set, the one place every machine sees.
     ///   - trace: receives one line per ARM request (method, path, status, request ids; never a token).
     public static func context(
         _ environment: Environment, scaleSet spec: VMSSSpec, settings: AzureSettings, events: any EventSink,
-        control: DeployControl, transport: any HTTPTransport = URLSessionTransport(),
+        control: DeployControl, lock: (any DeployLock)? = nil, transport: any HTTPTransport = URLSessionTransport(),
         trace: @escaping @Sendable (ARMTraceEntry) -> Void = { _ in }, pollInterval: Duration = .seconds(2)
     ) throws -> DeployContext {
         guard let subscription = spec.subscription ?? settings.subscription else {
@@ -64,7 +66,7 @@ public enum AzureProvider {
         return DeployContext(
             fleet: ScaleSetFleet(directory: directory, extensionName: extensionName, operationTimeout: spec.operationTimeout, events: events),
             traffic: ApplicationGatewayTrafficController(pools: pools, directory: directory), health: health,
-            lock: ScaleSetTagLock(client: client), events: events, control: control, pollInterval: pollInterval)
+            lock: lock ?? ScaleSetTagLock(client: client), events: events, control: control, pollInterval: pollInterval)
     }
 }
 

@@ -76,21 +76,23 @@ public struct AzureSettings: Sendable {
         return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 
-    /// The scope (client credentials) and resource (managed identity, az) of Resource Manager tokens.
-    public var scope: String { "https://management.azure.com/.default" }
-    public var resource: String { "https://management.azure.com/" }
+    /// Resource Manager's audience: the scope (client credentials) and resource (managed identity, az)
+    /// of its tokens are made from it.
+    public static let resourceManager = "https://management.azure.com"
+    /// Azure Storage's audience (blob data-plane tokens).
+    public static let storage = "https://storage.azure.com"
 
-    /// The token source these settings name.
-    public func tokenSource(transport: any HTTPTransport) -> any AzureTokenSource {
+    /// The token source these settings name, for tokens of `audience`.
+    public func tokenSource(transport: any HTTPTransport, audience: String = resourceManager) -> any AzureTokenSource {
         switch credential {
         case .clientSecret:
             return ClientSecretCredential(
-                tenant: tenant ?? "", clientID: clientID ?? "", secret: clientSecret ?? "", authority: authority, scope: scope,
-                transport: transport)
+                tenant: tenant ?? "", clientID: clientID ?? "", secret: clientSecret ?? "", authority: authority,
+                scope: audience + "/.default", transport: transport)
         case .managedIdentity:
-            return ManagedIdentityCredential(base: managedIdentityBase, clientID: clientID, resource: resource, transport: transport)
+            return ManagedIdentityCredential(base: managedIdentityBase, clientID: clientID, resource: audience + "/", transport: transport)
         case .azureCLI:
-            return AzureCLICredential(resource: resource)
+            return AzureCLICredential(resource: audience + "/")
         }
     }
 }
