@@ -1,39 +1,74 @@
 import Foundation
+import Providers
 import Testing
 
 /// Kills a real `deployer deploy` process with SIGKILL at every journal record of a 6-target deploy,
 /// then checks that `resume` completes it and, from the same kill point, that `abort` puts every
 /// target back in service.
 @Suite(.serialized) struct CrashMatrixTests {
-    @Test func resumeAndAbortFinishCorrectlyAfterKillAtEveryStepBoundary() throws {
-        let (points, tried) = try matrix({ _ in Scratch.simulated() }, journal: "inventories/.deployer/sim/journal")
+    @Test func resumeAndAbortFinishCorrectlyAfterKillAtEveryStepBoundary() async throws {
+        let (points, tried) = try await matrix({ _ in Scratch.simulated() }, records: files("inventories/.deployer/sim/journal"))
         print("crash matrix: \(points) kill points × resume/abort = \(tried) kill -9 runs, all recovered")
     }
 
     /// The same matrix with the deploy state on a host over SSH (a real sshd on 127.0.0.1) and the
     /// simulated fleet in a file of its own: the resume and the abort are made as another machine, with
     /// a local state directory and a HOME of their own.
-    @Test(.tags(.ssh)) func resumeAndAbortFromAnotherMachineWithTheStateOnAnSSHHost() throws {
+    @Test(.tags(.ssh)) func resumeAndAbortFromAnotherMachineWithTheStateOnAnSSHHost() async throws {
         let server = try SSHServer()
         defer { server.stop() }
-        let (points, tried) = try matrix(
+        let (points, tried) = try await matrix(
             { scratch in
                 Scratch.simulated().replacingOccurrences(
                     of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
                     + "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
                     + "dir: \(scratch)/on-the-host}\n"
             },
-            journal: "on-the-host/journal", environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts], finishElsewhere: true)
+            records: files("on-the-host/journal"), environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts], finishElsewhere: true)
         print("crash matrix, state over SSH: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
     }
 
-    /// Runs a reference deploy of `yaml` (given the scratch directory) to count its journal records at
-    /// `journal` (relative to the scratch directory), then, for each record, kills a fresh deploy right
+    /// The same matrix with the deploy state in Azure Blob Storage (the simulator's storage account),
+    /// each run under a prefix of its own; the resume and the abort are made as another machine.
+    @Test func resumeAndAbortFromAnotherMachineWithTheStateInBlobStorage() async throws {
+        let lab = try await BlobLab.start()
+        defer { lab.stop() }
+        let access = lab.access
+        let (points, tried) = try await matrix(
+            { scratch in
+                Scratch.simulated().replacingOccurrences(
+                    of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+                    + BlobLab.stateSection(prefix: Self.prefix(scratch))
+            },
+            records: { scratch in
+                let backend = access.backend(prefix: Self.prefix(scratch), sharedKey: true)
+                guard let name = try await backend.list("journal").first,
+                    let data = try await backend.read("journal/" + name)
+                else { return 0 }
+                return String(decoding: data, as: UTF8.self).split(separator: "\n").count
+            },
+            environment: lab.environment, finishElsewhere: true)
+        print("crash matrix, state in Blob Storage: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
+    }
+
+    /// A blob prefix of the scratch directory's own.
+    private static func prefix(_ scratch: String) -> String {
+        "run-" + String((scratch as NSString).lastPathComponent.filter { $0.isLetter || $0.isNumber || $0 == "-" }.prefix(40))
+    }
+
+    /// The records of the one journal file in a directory under the scratch directory.
+    private func files(_ journalDir: String) -> @Sendable (String) async throws -> Int {
+        { scratch in try Self.journalLines(scratch + "/" + journalDir).count }
+    }
+
+    /// Runs a reference deploy of `yaml` (given the scratch directory) to count its journal records
+    /// (`records` of the scratch directory), then, for each record, kills a fresh deploy right
     /// after it and finishes it with `resume`, and again with `abort`; with `finishElsewhere`, as another
     /// machine (a local state directory and HOME of its own). Returns the kill points and runs.
     private func matrix(
-        _ yaml: (String) -> String, journal: String, environment: [String: String] = [:], finishElsewhere: Bool = false
-    ) throws -> (points: Int, tried: Int) {
+        _ yaml: (String) -> String, records: @Sendable (String) async throws -> Int, environment: [String: String] = [:],
+        finishElsewhere: Bool = false
+    ) async throws -> (points: Int, tried: Int) {
         func scratch() throws -> Scratch {
             let scratch = try Scratch(yaml: "")
             try yaml(scratch.path).write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
@@ -43,7 +78,7 @@ import Testing
         defer { reference.remove() }
         let full = try DeployerProcess.run(["deploy", "sim", "--yes"], in: reference.path, environment: environment)
         #expect(full.status == 0, "reference deploy failed: \(full.stderr)")
-        let total = try journalLines(reference.path + "/" + journal).count
+        let total = try await records(reference.path)
         #expect(total > 40, "a 6-target deploy journals every step: \(total) records")
 
         var tried = 0
@@ -51,7 +86,7 @@ import Testing
             for finisher in ["resume", "abort"] {
                 let run = try scratch()
                 defer { run.remove() }
-                try killDeploy(at: killPoint, in: run.path, journal: run.path + "/" + journal, environment: environment)
+                try await killDeploy(at: killPoint, in: run.path, records: records, environment: environment)
                 var variables = environment
                 var other: [String] = []
                 if finishElsewhere {
@@ -83,7 +118,9 @@ import Testing
         }
     }
 
-    private func killDeploy(at record: Int, in directory: String, journal: String, environment: [String: String]) throws {
+    private func killDeploy(
+        at record: Int, in directory: String, records: @Sendable (String) async throws -> Int, environment: [String: String]
+    ) async throws {
         var variables = environment
         variables["DEPLOYER_TEST_STOP_AT_RECORD"] = "\(record)"
         let running = try DeployerProcess.start(["deploy", "sim", "--yes"], in: directory, environment: variables)
@@ -93,10 +130,10 @@ import Testing
         #expect(DeployerProcess.isStopped(pid), "deployer did not reach record \(record): \(running.stderr())")
         kill(pid, SIGKILL)
         _ = running.wait(timeout: 10)
-        #expect(try journalLines(journal).count == record)
+        #expect(try await records(directory) == record)
     }
 
-    private func journalLines(_ journalDir: String) throws -> [Substring] {
+    private static func journalLines(_ journalDir: String) throws -> [Substring] {
         let files = try FileManager.default.contentsOfDirectory(atPath: journalDir).filter { $0.hasSuffix(".jsonl") }
         guard let file = files.first else { return [] }
         let text = try String(contentsOfFile: "\(journalDir)/\(file)", encoding: .utf8)

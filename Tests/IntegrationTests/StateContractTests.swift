@@ -5,13 +5,17 @@ import Providers
 import Testing
 
 /// The contract of a deploy-state backend, run against every implementation: in memory, a directory
-/// of this machine, and a directory on a host over SSH (a real sshd on 127.0.0.1). Each "machine" of a
-/// race is a backend of its own (for SSH, its own connections).
+/// of this machine, a directory on a host over SSH (a real sshd on 127.0.0.1), and a container of an
+/// Azure Storage account (`deployer simulate azure` on 127.0.0.1). Each "machine" of a race is a
+/// backend of its own (for SSH, its own connections; for blobs, its own endpoint look-up and
+/// credentials: a token for Azure Storage or the account key, in turn).
 @Suite(.serialized) struct StateContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, local, ssh
         /// Over the system ssh client (`ssh.transport: openssh`).
         case openssh
+        /// Blobs in the simulator's storage account.
+        case blob
         var testDescription: String { rawValue }
     }
 
@@ -22,10 +26,13 @@ import Testing
         private let memory = InMemoryStateBackend()
         private let directory = NSTemporaryDirectory() + "deployer-state-" + UUID().uuidString
         private var server: SSHServer?
+        private var azure: BlobLab?
+        private var machines = 0
 
-        init(_ kind: Kind) throws {
+        init(_ kind: Kind) async throws {
             self.kind = kind
             if kind == .ssh || kind == .openssh { server = try SSHServer() }
+            if kind == .blob { azure = try await BlobLab.start() }
         }
 
         /// A backend as one more machine sees it.
@@ -46,18 +53,22 @@ import Testing
                 let shell: any RemoteShell =
                     kind == .ssh ? LibSSH2Shell(connections: SSHConnections(), settings: settings) : OpenSSHShell(settings: settings)
                 return SSHStateBackend(shell: shell, host: host, hostName: "lb-1", directory: directory)
+            case .blob:
+                machines += 1
+                return azure!.backend(prefix: "contract", sharedKey: machines.isMultiple(of: 2))
             }
         }
 
         func stop() {
             server?.stop()
+            azure?.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
 
     @Test(arguments: Kind.allCases)
     func createReplaceDeleteAreConditional(_ kind: Kind) async throws {
-        let rig = try Rig(kind)
+        let rig = try await Rig(kind)
         defer { rig.stop() }
         let state = rig.machine()
         #expect(try await state.read("lock.json") == nil)
@@ -76,7 +87,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func appendsKeepEveryByteInOrderAndListingShowsOnlyObjects(_ kind: Kind) async throws {
-        let rig = try Rig(kind)
+        let rig = try await Rig(kind)
         defer { rig.stop() }
         let state = rig.machine()
         let binary = Data((0...255).map { UInt8($0) }) + Data("'\"$(touch x)`;\n".utf8)
@@ -97,9 +108,9 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func twoMachinesRacingForTheLockHaveExactlyOneWinnerEveryTime(_ kind: Kind) async throws {
-        let rig = try Rig(kind)
+        let rig = try await Rig(kind)
         defer { rig.stop() }
-        let rounds = kind == .ssh || kind == .openssh ? 100 : 200
+        let rounds = kind == .memory || kind == .local ? 200 : 100
         let machines = [rig.machine(), rig.machine()]
         for round in 0..<rounds {
             let winners = await withTaskGroup(of: LockInfo?.self) { group in
@@ -127,7 +138,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func theLockIsTakenOverAndReleasedOnlyFromItsHolder(_ kind: Kind) async throws {
-        let rig = try Rig(kind)
+        let rig = try await Rig(kind)
         defer { rig.stop() }
         let first = StateStore(rig.machine()).lock
         let second = StateStore(rig.machine()).lock
@@ -148,7 +159,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func journalsAuditVersionsAndAbortRequestsAreSharedBetweenMachines(_ kind: Kind) async throws {
-        let rig = try Rig(kind)
+        let rig = try await Rig(kind)
         defer { rig.stop() }
         let here = StateStore(rig.machine())
         let there = StateStore(rig.machine())
