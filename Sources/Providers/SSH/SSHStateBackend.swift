@@ -2,6 +2,7 @@ public import Deployer
 public import Foundation
 import Manifests
 import Digests
+import Synchronization
 
 /// Deploy state in a directory on one host of the environment, reached over SSH (`state: {ssh: …}`):
 /// every machine that can reach the host sees the same lock, journals, audit log and versions.
@@ -18,6 +19,7 @@ public struct SSHStateBackend: StateBackend {
     /// The directory on the host; a relative path is under the SSH user's home.
     public let directory: String
     public let timeout: Duration
+    private let appender = Appender()
 
     public init(shell: any RemoteShell, host: RemoteHost, hostName: String, directory: String, timeout: Duration = .seconds(30)) {
         self.shell = shell
@@ -63,25 +65,93 @@ public struct SSHStateBackend: StateBackend {
 
     public func append(_ key: String, _ data: Data) async throws {
         try checkKey(key)
-        // dd with conv=fsync exits only once the appended bytes are on the host's disk. A journal line
-        // (text ending in a newline) goes as a plain here-document, straight in the connection's shell:
-        // one process on the host per record, which is most of what a record costs.
         let parent = (key as NSString).deletingLastPathComponent
         let folder = Shell.quote(parent.isEmpty ? directory : directory + "/" + parent)
-        let dd = "dd of=\(Shell.quote(directory + "/" + key)) oflag=append conv=notrunc,fsync bs=1M iflag=fullblock status=none"
-        let script: String
-        let isolated: Bool
-        if let text = String(data: data, encoding: .utf8), text.hasSuffix("\n"), !text.contains("\0"),
-            !text.split(separator: "\n").contains("DEPLOYER_STATE_DATA")
-        {
-            script = "[ -d \(folder) ] || mkdir -p \(folder) && \(dd) <<'DEPLOYER_STATE_DATA'\n\(text)DEPLOYER_STATE_DATA"
-            isolated = false
-        } else {
-            script = "mkdir -p \(folder) && " + decoded(data, into: dd)
-            isolated = true
+        let file = Shell.quote(directory + "/" + key)
+        // A line of text (a journal or audit record) goes to the appender on the host: written and
+        // fsync'd there by a process started once, so a record costs one round trip of shell builtins.
+        if let text = String(data: data, encoding: .utf8), text.hasSuffix("\n"), !text.contains("\0"), appender.usable {
+            let script = "[ -d \(folder) ] || mkdir -p \(folder) && \(Self.appendThroughAppender(file: file, text: text))"
+            for attempt in 0..<2 {
+                if !appender.started {
+                    guard try await startAppender() else { break }
+                }
+                let (output, status) = try await run(script, "appending to \(key)", isolated: false)
+                if status == Self.noAppender, attempt == 0 {
+                    // A new shell (the connection was opened again): start its appender.
+                    appender.started = false
+                    continue
+                }
+                try expect(status, output, "appending to \(key)")
+                return
+            }
         }
-        let (output, status) = try await run(script, "appending to \(key)", isolated: isolated)
+        // Otherwise dd, with conv=fsync, exits only once the appended bytes are on the host's disk.
+        let dd = "dd of=\(file) oflag=append conv=notrunc,fsync bs=1M iflag=fullblock status=none"
+        let (output, status) = try await run("mkdir -p \(folder) && " + decoded(data, into: dd), "appending to \(key)")
         try expect(status, output, "appending to \(key)")
+    }
+
+    // MARK: The appender
+
+    /// Whether the connection's state shell has its appender running, or the host has no perl.
+    final class Appender: Sendable {
+        private let flags = Mutex<(started: Bool, unavailable: Bool)>((false, false))
+        var started: Bool {
+            get { flags.withLock { $0.started } }
+            set { flags.withLock { $0.started = newValue } }
+        }
+        var usable: Bool { !flags.withLock { $0.unavailable } }
+        func markUnavailable() { flags.withLock { $0.unavailable = true } }
+    }
+
+    /// Exit status of an append made in a shell that has no appender (yet).
+    private static let noAppender: Int32 = 5
+
+    /// The appender, in Perl (part of every Debian and most other systems; where there is none, `dd`
+    /// does each append): reads `PATH LENGTH\n` and LENGTH bytes, appends them to PATH, fsyncs, and
+    /// answers `ok` only then. It runs in the background of the connection's state shell, talking
+    /// through two FIFOs that it removes once both ends are open; it ends with the shell.
+    static let appenderProgram = #"""
+        use IO::Handle; $| = 1; my $d = shift; unlink "$d/in", "$d/out"; rmdir $d;
+        while (my $h = <STDIN>) {
+          chomp $h; my ($n, $p) = split / /, $h, 2; my $b = ''; my $got = 0;
+          while ($got < $n) { my $r = read(STDIN, $b, $n - $got, $got); last unless $r; $got += $r; }
+          last if $got < $n;
+          if ($n == 0) { print "ok\n"; next; }
+          if (open(my $f, '>>', $p)) { binmode $f; my $ok = (print $f $b) && $f->flush && $f->sync; close $f;
+            print $ok ? "ok\n" : "failed: $!\n"; } else { print "failed: $!\n"; }
+        }
+        """#
+
+    /// Starts the appender in the state shell; false (and dd from then on) when the host has no perl.
+    private func startAppender() async throws -> Bool {
+        // In the connection's own shell (never `exit`, which would end it): a status of 4 is "no appender".
+        let script = """
+            if command -v perl >/dev/null 2>&1 && deployer_fifos=$(mktemp -d) && mkfifo "$deployer_fifos/in" "$deployer_fifos/out"; then
+              trap '' PIPE
+              perl -e \(Shell.quote(Self.appenderProgram)) "$deployer_fifos" <"$deployer_fifos/in" >"$deployer_fifos/out" 2>/dev/null &
+              deployer_pid=$!
+              exec 7>"$deployer_fifos/in" 8<"$deployer_fifos/out"
+              if printf '0 \\n' >&7 && read -r deployer_ack <&8 && [ "$deployer_ack" = ok ]; then deployer_appender=$deployer_pid
+              else exec 7>&- 8<&-; (exit 4); fi
+            else (exit 4); fi
+            """
+        let (_, status) = try await run(script, "starting the appender", isolated: false)
+        guard status == 0 else {
+            appender.markUnavailable()
+            return false
+        }
+        appender.started = true
+        return true
+    }
+
+    /// One record through the appender, in builtins only; exit 5 when this shell has none.
+    private static func appendThroughAppender(file: String, text: String) -> String {
+        "{ [ -n \"${deployer_appender:-}\" ] || (exit \(noAppender)); } && "
+            + "printf '%s %s\\n' \(Data(text.utf8).count) \(file) >&7 && printf '%s' \(Shell.quote(text)) >&7 && "
+            + "{ read -r deployer_ack <&8 || deployer_ack='the appender on the host stopped'; [ \"$deployer_ack\" = ok ] || "
+            + "{ echo \"$deployer_ack\"; unset deployer_appender; false; }; }"
     }
 
     public func list(_ prefix: String) async throws -> [String] {
