@@ -118,14 +118,14 @@ extension EnvironmentBuilder {
         if let account, !Self.isStorageAccountName(account.value) {
             reader.error(
                 "`\(path).account`: \(account.value) is not a storage account name (3 to 24 lowercase letters and digits)",
-                at: account.node.location, rule: "wrong-type")
+                at: account.node.location, rule: "invalid-state-name")
             ok = false
         }
         if let container, !Self.isContainerName(container.value) {
             reader.error(
                 "`\(path).container`: \(container.value) is not a container name (3 to 63 lowercase letters, digits and single "
                     + "hyphens, starting and ending with a letter or digit)",
-                at: container.node.location, rule: "wrong-type")
+                at: container.node.location, rule: "invalid-state-name")
             ok = false
         }
         let folder = prefix?.value ?? name
@@ -135,13 +135,13 @@ extension EnvironmentBuilder {
         {
             reader.error(
                 "`\(path).prefix`: \(folder) is not a blob folder (segments of letters, digits, `.`, `_` and `-`, joined by `/`)",
-                at: prefix?.node.location ?? kind.keyLocation, rule: "wrong-type")
+                at: prefix?.node.location ?? kind.keyLocation, rule: "invalid-state-name")
             ok = false
         }
         if let keyVariable, !Self.isVariableName(keyVariable.value) {
             reader.error(
                 "`\(path).key-env` names the environment variable that holds the account key: \(keyVariable.value) is not a variable name",
-                at: keyVariable.node.location, rule: "wrong-type")
+                at: keyVariable.node.location, rule: "invalid-state-name")
             ok = false
         }
         guard ok, let account, let group else { return nil }

@@ -40,6 +40,9 @@ extension RuleCatalog {
         Rule("compose-project-dir", .error, .environment, "`deploy.compose.project-dir` is not an absolute path"),
         Rule("compose-remote-file", .error, .environment, "`deploy.compose.remote-file` is not a plain file name"),
         Rule("incompatible-state", .error, .environment, "a `state:` backend these targets cannot use (`ssh.host` needs inventory hosts)"),
+        Rule(
+            "invalid-state-name", .error, .environment,
+            "a `state.azure-blob` name Azure refuses: account, container, blob prefix or the variable holding the key"),
         Rule("unknown-state-host", .error, .environment, "`state.ssh.host` names no host of the inventory; a near name is suggested"),
         Rule("invalid-inventory", .error, .inventory, "the inventory is not a mapping of groups, or defines none"),
         Rule("invalid-group", .error, .inventory, "a group that is not a mapping of `hosts`, `vars` and `children`"),

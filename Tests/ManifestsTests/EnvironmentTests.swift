@@ -66,6 +66,12 @@ import Testing
             gateway: "appgw-backend-prod", pool: "backend-pool-prod"))])
         #expect(env.action == .vmssModelUpdate(VMSSModelUpdate(forceUpdateExtension: "CustomScript")))
         #expect(env.strategy.drainTimeout == .seconds(60))
+        #expect(
+            env.state
+                == .azureBlob(
+                    AzureBlobStateSpec(
+                        account: "stdeployerstate", resourceGroup: "rg-platform-state", subscription: nil, container: "deployer-state",
+                        prefix: "prod-vmss", keyVariable: nil)))
         let (test, _) = try EnvironmentLoader.load(path: Self.inventories + "/test-vmss.yml")
         #expect(test.strategy.minInService == .count(0))
         #expect(test.loadBalancers.isEmpty)
