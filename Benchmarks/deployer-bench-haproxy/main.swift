@@ -329,7 +329,7 @@ func journalReport(_ title: String, _ perHost: [Double]) {
 }
 journalReport("local directory (fsync)", journalLocal)
 if let journalOverSSH {
-    journalReport("directory on an SSH host (dd conv=fsync there, over one connection)", journalOverSSH)
+    journalReport("directory on an SSH host (appended and fsync'd there by one long-lived process, over one connection)", journalOverSSH)
 } else {
     print("journal per host over SSH: not measured (needs root and /usr/sbin/sshd)")
 }
