@@ -71,6 +71,14 @@ struct SimulatorProcess {
         _ = try await control("POST", "faults", body: try JSONEncoder().encode(fault))
     }
 
+    /// Breaks a blob's lease at once, as another party would (`az storage blob lease break`).
+    func breakLease(account: String, container: String, blob: String) async throws {
+        let query = [("account", account), ("container", container), ("blob", blob)].map {
+            "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)"
+        }
+        _ = try await control("POST", "break-lease?" + query.joined(separator: "&"))
+    }
+
     /// Stops the simulator (SIGTERM, then SIGKILL after 5 s).
     func stop() {
         let pid = running.process.processIdentifier

@@ -9,8 +9,10 @@ import Synchronization
 /// Nothing is installed there: each operation is one short POSIX shell script using coreutils and
 /// util-linux's `flock`, run in the connection's long-lived shell (no new SSH session per operation). Create, replace and delete hold an exclusive `flock` on `.guard` in the
 /// directory, so they are atomic between every machine; writes go to a temporary file written with
-/// `dd conv=fsync` and renamed; appends are fsync'd by `dd` before the command exits, so a journal
-/// record is durable on the host before the step it records goes on.
+/// `dd conv=fsync` and renamed. A journal or audit record goes to an appender that the shell starts
+/// once (a few lines of Perl, answering only after `fsync`), so a record is durable on the host before
+/// the step it records goes on, for one round trip of shell builtins; other appends, and every append
+/// on a host without Perl, are made by `dd conv=fsync`.
 public struct SSHStateBackend: StateBackend {
     public let shell: any RemoteShell
     public let host: RemoteHost

@@ -1,0 +1,88 @@
+import Foundation
+import Providers
+import Testing
+
+/// `deployer` processes as separate machines (a local state directory and a HOME of their own each)
+/// sharing the deploy state over SSH or in Blob Storage.
+@Suite(.serialized) struct SharedStateCLITests {
+    /// Two deploys of one environment started at the same instant from two machines, 10 times:
+    /// exactly one runs, the other exits 4 naming the holder and when it was last heard from.
+    @Test(arguments: ["ssh", "azure-blob"])
+    func twoMachinesDeployingAtOnceOneRunsTheOtherIsToldWhoHolds(_ backend: String) async throws {
+        let server = backend == "ssh" ? try SSHServer() : nil
+        defer { server?.stop() }
+        let lab = backend == "azure-blob" ? try await BlobLab.start() : nil
+        defer { lab?.stop() }
+        for round in 1...10 {
+            let scratch = try Scratch(yaml: "")
+            defer { scratch.remove() }
+            let state =
+                if let server {
+                    "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
+                        + "dir: \(scratch.path)/on-the-host}\n"
+                } else {
+                    BlobLab.stateSection(prefix: "race-\(round)-\(UUID().uuidString.prefix(8).lowercased())")
+                }
+            let yaml =
+                Scratch.simulated(count: 2, batch: "1", maxUnavailable: 1, minInService: 1, duration: "500ms")
+                .replacingOccurrences(of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+                + state
+            try yaml.write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
+            var common = lab?.environment ?? [:]
+            if let server { common["DEPLOYER_KNOWN_HOSTS"] = server.knownHosts }
+            func machine(_ name: String) -> [String: String] {
+                common.merging(["HOME": scratch.path + "/home-\(name)", "DEPLOYER_USER": "user-\(name)"]) { _, new in new }
+            }
+            let first = try DeployerProcess.start(
+                ["deploy", "sim", "--yes", "--version", "v2", "--state-dir", scratch.path + "/machine-a"], in: scratch.path,
+                environment: machine("a"))
+            let second = try DeployerProcess.start(
+                ["deploy", "sim", "--yes", "--version", "v3", "--state-dir", scratch.path + "/machine-b"], in: scratch.path,
+                environment: machine("b"))
+            let statuses = [first.wait(timeout: 60), second.wait(timeout: 60)]
+            let errors = first.stderr() + second.stderr()
+            #expect(statuses.sorted { ($0 ?? -1) < ($1 ?? -1) } == [0, 4], "\(backend), round \(round): \(statuses)\n\(errors)")
+            #expect(errors.contains("deploy in progress by user-"), "\(backend), round \(round): the holder is named: \(errors)")
+        }
+    }
+
+    /// Someone breaks the lock's lease in Blob Storage while a deploy runs (`az storage blob lease
+    /// break`): the deploy notices, stops at the next step boundary, and a resume from another
+    /// machine finishes it.
+    @Test func aDeployWhoseLeaseIsBrokenStopsAndIsResumedElsewhere() async throws {
+        let lab = try await BlobLab.start()
+        defer { lab.stop() }
+        let scratch = try Scratch(yaml: "")
+        defer { scratch.remove() }
+        let prefix = "lease-\(UUID().uuidString.prefix(8).lowercased())"
+        let yaml =
+            Scratch.simulated(count: 6, batch: "1", maxUnavailable: 1, minInService: 1, duration: "1s")
+            .replacingOccurrences(of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+            + BlobLab.stateSection(prefix: prefix)
+        try yaml.write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
+        let here = lab.environment.merging(["HOME": scratch.path + "/home-a"]) { _, new in new }
+        let running = try DeployerProcess.start(
+            ["deploy", "sim", "--yes", "--state-dir", scratch.path + "/machine-a"], in: scratch.path, environment: here)
+        // Wait until the lock is taken, then break its lease as an operator would.
+        let backend = lab.backend(prefix: prefix, sharedKey: true)
+        var leased = false
+        for _ in 0..<100 where !leased {
+            let locked = (try? await backend.read("lock.json")) != nil
+            leased = locked ? (try? await backend.isProtected("lock.json")) == true : false
+            if !leased { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(leased, "the deploy took the lock under a lease")
+        try await lab.simulator.breakLease(account: BlobLab.account, container: "deployer-state", blob: prefix + "/lock.json")
+        let status = running.wait(timeout: 60)
+        #expect(status == 5, "interrupted, resumable: \(String(describing: status)) \(running.stderr())")
+        #expect(running.stderr().contains("no longer this deploy's"), "\(running.stderr())")
+
+        let elsewhere = lab.environment.merging(["HOME": scratch.path + "/home-b"]) { _, new in new }
+        let resumed = try DeployerProcess.run(
+            ["resume", "sim", "--state-dir", scratch.path + "/machine-b"], in: scratch.path, environment: elsewhere)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        let report = try StatusReport.read(in: scratch.path, arguments: ["--state-dir", scratch.path + "/machine-b"], variables: elsewhere)
+        #expect(report.lock == nil && report.unfinishedDeploy == nil)
+        #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
+    }
+}
