@@ -94,17 +94,16 @@ enum BlobDates {
     }
 }
 
-/// XML text escaping for bodies the simulator writes.
+/// XML escaping for bodies the simulator writes: text keeps its quotes, as Azure's does.
 enum BlobXML {
-    static func escape(_ text: String) -> String {
+    static func escape(_ text: String, attribute: Bool = false) -> String {
         var result = ""
         for character in text {
             switch character {
             case "&": result += "&amp;"
             case "<": result += "&lt;"
             case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&apos;"
+            case "\"" where attribute: result += "&quot;"
             default: result.append(character)
             }
         }

@@ -45,7 +45,7 @@ enum BlobListing {
         }
         let now = context.now
         var xml = #"<?xml version="1.0" encoding="utf-8"?>"#
-        xml += #"<EnumerationResults ServiceEndpoint="\#(BlobXML.escape(endpoint(context)))" ContainerName="\#(BlobXML.escape(container))">"#
+        xml += #"<EnumerationResults ServiceEndpoint="\#(BlobXML.escape(endpoint(context), attribute: true))" ContainerName="\#(BlobXML.escape(container, attribute: true))">"#
         xml += optionalElements(context, ["prefix": "Prefix", "marker": "Marker", "maxresults": "MaxResults", "delimiter": "Delimiter"])
         xml += "<Blobs>"
         for entry in entries {
@@ -95,7 +95,7 @@ enum BlobListing {
         let names = account.containers.keys.sorted().filter { name in name.hasPrefix(prefix) && (after.map { name > $0 } ?? true) }
         let shown = Array(names.prefix(page))
         var xml = #"<?xml version="1.0" encoding="utf-8"?>"#
-        xml += #"<EnumerationResults ServiceEndpoint="\#(BlobXML.escape(endpoint(context)))">"#
+        xml += #"<EnumerationResults ServiceEndpoint="\#(BlobXML.escape(endpoint(context), attribute: true))">"#
         xml += optionalElements(context, ["prefix": "Prefix", "marker": "Marker", "maxresults": "MaxResults"])
         xml += "<Containers>"
         for name in shown {
