@@ -32,6 +32,10 @@ enum ARMRoute: Equatable {
     case operation(subscription: String, provider: Provider, location: String, id: String, resultForm: Bool)
     case scaleSet(subscription: String, group: String, name: String, child: ScaleSetChild)
     case gateway(subscription: String, group: String, name: String)
+    /// A storage account (`listKeys` for its POST …/listKeys).
+    case storageAccount(subscription: String, group: String, name: String, listKeys: Bool)
+    /// The Blob service of a scenario storage account, path-style.
+    case blob(BlobAddress)
     /// Under /subscriptions but nothing the simulator models.
     case unknownARM
     case unknown
@@ -64,9 +68,15 @@ enum ARMRoute: Equatable {
 
     var isARM: Bool {
         switch self {
-        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .unknownARM: return true
+        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .storageAccount, .unknownARM: return true
         default: return false
         }
+    }
+
+    /// Blob service routes get Blob's error shapes, headers and faults.
+    var isBlob: Bool {
+        if case .blob = self { return true }
+        return false
     }
 
     private static func arm(_ segments: [String], _ lower: [String]) -> ARMRoute {
@@ -89,6 +99,13 @@ enum ARMRoute: Equatable {
         let name = segments[7]
         if lower[5] == "microsoft.network", lower[6] == "applicationgateways", lower.count == 8 {
             return .gateway(subscription: subscription, group: group, name: name)
+        }
+        if lower[5] == "microsoft.storage", lower[6] == "storageaccounts" {
+            if lower.count == 8 { return .storageAccount(subscription: subscription, group: group, name: name, listKeys: false) }
+            if lower.count == 9, lower[8] == "listkeys" {
+                return .storageAccount(subscription: subscription, group: group, name: name, listKeys: true)
+            }
+            return .unknownARM
         }
         guard lower[5] == "microsoft.compute", lower[6] == "virtualmachinescalesets" else { return .unknownARM }
         let rest = Array(lower.dropFirst(8))
@@ -126,6 +143,7 @@ enum ARMRoute: Equatable {
     var resourceType: String {
         switch self {
         case .gateway: return "applicationGateways"
+        case .storageAccount: return "storageAccounts"
         case .operation(_, _, _, _, _): return "locations/operations"
         case .scaleSet(_, _, _, let child):
             switch child {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The control API under /_simulator/ (no auth): state, request log and faults.
+/// The control API under /_simulator/ (no auth): state, request log, faults, and breaking a
+/// blob's lease as another party would.
 extension ARMSimulator {
     func control(_ parts: [String], _ request: SimulatedRequest) -> SimulatedResponse {
         let encoder = JSONEncoder()
@@ -42,10 +43,18 @@ extension ARMSimulator {
         case ("DELETE", ["faults"]):
             faults.removeAll()
             return SimulatedResponse(status: 204)
+        case ("POST", ["break-lease"]):
+            guard let account = request.queryValue("account"), let container = request.queryValue("container"),
+                let blob = request.queryValue("blob")
+            else { return problem(400, "name the blob: POST /_simulator/break-lease?account=A&container=C&blob=B") }
+            guard breakLease(account: account, container: container, blob: blob) else {
+                return problem(404, "no leased blob \(blob) in \(account)/\(container)")
+            }
+            return .json(200, ["account": .string(account), "container": .string(container), "blob": .string(blob), "leaseState": "broken"])
         default:
             return problem(
                 404,
-                "no control endpoint \(request.method) \(request.path); try GET /_simulator/state, GET|DELETE /_simulator/requests, GET|POST|DELETE /_simulator/faults")
+                "no control endpoint \(request.method) \(request.path); try GET /_simulator/state, GET|DELETE /_simulator/requests, GET|POST|DELETE /_simulator/faults, POST /_simulator/break-lease?account=&container=&blob=")
         }
     }
 }

@@ -8,7 +8,8 @@ extension ARMSimulator {
     /// used up by an unrelated GET whose path happens to match.
     func takeFault(request: SimulatedRequest, route: ARMRoute) -> FaultSpec? {
         guard let index = faults.firstIndex(where: {
-            $0.matches(method: request.method, path: request.path) && Self.applies($0.kind, to: route, method: request.method)
+            $0.matches(method: request.method, path: request.path) && ($0.service == nil || ($0.service == .blob) == route.isBlob)
+                && Self.applies($0.kind, to: route, method: request.method)
         }) else { return nil }
         let fault = faults[index]
         if fault.count <= 1 {
@@ -20,6 +21,7 @@ extension ARMSimulator {
     }
 
     static func applies(_ kind: FaultSpec.Kind, to route: ARMRoute, method: String) -> Bool {
+        if route.isBlob { return blobFaultKinds.contains(kind) }
         let gatewayPut: Bool = {
             if case .gateway = route, method == "PUT" { return true }
             return false

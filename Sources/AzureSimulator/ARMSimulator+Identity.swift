@@ -16,8 +16,16 @@ extension ARMSimulator {
                 401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                 headers: challenge)
         }
-        switch SimulatorToken.check(String(parts[1]).trimmingCharacters(in: .whitespaces)) {
+        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        switch SimulatorToken.check(token) {
         case .valid:
+            // ARM takes tokens for any management audience; one minted for storage is refused as Azure does.
+            if let audience = SimulatorToken.audience(of: token), Self.isStorageAudience(audience) {
+                return CloudError.response(
+                    401, "InvalidAuthenticationToken",
+                    "The access token has been obtained for wrong audience or resource '\(audience)'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.",
+                    headers: challenge)
+            }
             return nil
         case .malformed:
             return CloudError.response(401, "InvalidAuthenticationToken", "The access token is invalid.", headers: challenge)

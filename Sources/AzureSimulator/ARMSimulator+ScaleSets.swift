@@ -36,6 +36,7 @@ extension ARMSimulator {
         let groupKnown =
             scaleSets.contains { $0.spec.resourceGroup.lowercased() == group.lowercased() }
             || gateways.contains { $0.spec.resourceGroup.lowercased() == group.lowercased() }
+            || storage.values.contains { $0.spec.resourceGroup.lowercased() == group.lowercased() }
         guard groupKnown else {
             return CloudError.response(404, "ResourceGroupNotFound", "Resource group '\(group)' could not be found.")
         }

@@ -1,7 +1,8 @@
 public import Foundation
 
-/// The simulated Azure Resource Manager: scale sets, application gateways, their long-running
-/// operations, the token endpoints and injectable faults, answering one request at a time.
+/// The simulated Azure Resource Manager: scale sets, application gateways, storage accounts and
+/// their Blob service, long-running operations, the token endpoints and injectable faults,
+/// answering one request at a time.
 /// Independent of sockets: `ARMSimulatorServer` puts it on a loopback port; tests call `handle`.
 public actor ARMSimulator {
     /// The scenario it started from.
@@ -11,6 +12,11 @@ public actor ARMSimulator {
     var operations: [String: OperationRecord] = [:]
     var operationOrder: [String] = []
     var faults: [FaultSpec]
+    /// Storage accounts by name, with their containers and blobs.
+    var storage: [String: StorageAccountRecord] = [:]
+    var blobETags = BlobETags()
+    /// How far the storage clock runs ahead of the wall clock (`advanceStorageClock`).
+    var storageClockShift: TimeInterval = 0
     /// Every request answered (control API excluded), oldest first; the last 10 000 are kept.
     public private(set) var requestLog: [LoggedRequest] = []
     var sequence = 0
@@ -38,11 +44,17 @@ public actor ARMSimulator {
             return GatewayRecord(spec: gateway, subscription: scenario.subscription, location: scenario.location, poolAddresses: addresses)
         }
         faults = scenario.faults
+        var etags = BlobETags()
+        let now = Date()
+        for account in scenario.storageAccounts {
+            storage[account.name] = StorageAccountRecord(spec: account, etag: { etags.next(now: now) }, now: now)
+        }
+        blobETags = etags
     }
 
     /// Answers one request: the control API, the token endpoints, or ARM (bearer token required).
     public func handle(_ request: SimulatedRequest) async -> SimulatedResponse {
-        let route = ARMRoute(segments: request.segments)
+        let route = BlobAddress(path: request.path, accounts: Set(storage.keys)).map(ARMRoute.blob) ?? ARMRoute(segments: request.segments)
         if case .control(let parts) = route { return control(parts, request) }
         let requestID = UUID().uuidString.lowercased()
         let fault = takeFault(request: request, route: route)
@@ -51,7 +63,12 @@ public actor ARMSimulator {
             try? await Task.sleep(for: .milliseconds(Int((fault.seconds ?? 0) * 1000)))
         }
         advance()
-        var response = faultResponse(fault, request: request, route: route) ?? answer(request, route: route, fault: fault)
+        var response: SimulatedResponse
+        if case .blob(let address) = route {
+            response = blobRequest(request, address: address, requestID: requestID, fault: fault)
+        } else {
+            response = faultResponse(fault, request: request, route: route) ?? answer(request, route: route, fault: fault)
+        }
         decorate(&response, request: request, route: route, requestID: requestID, fault: fault)
         record(request, response: response, requestID: requestID, fault: fault)
         return response
@@ -75,10 +92,13 @@ public actor ARMSimulator {
         requestLog.removeAll()
     }
 
-    /// A bearer token the ARM endpoints accept, as the token endpoint would mint it.
-    public func token(clientID: String = "deployer-ci", lifetime: TimeInterval? = nil) -> String {
+    /// A bearer token as the token endpoint would mint it: for ARM by default, for the Blob
+    /// service with `audience: "https://storage.azure.com"`.
+    public func token(
+        clientID: String = "deployer-ci", lifetime: TimeInterval? = nil, audience: String = "https://management.azure.com"
+    ) -> String {
         SimulatorToken.mint(
-            audience: "https://management.azure.com", issuer: "https://sts.windows.net/\(scenario.tenant)/",
+            audience: audience, issuer: "https://sts.windows.net/\(scenario.tenant)/",
             tenant: scenario.tenant, appID: clientID, lifetime: lifetime ?? scenario.timing.tokenLifetime)
     }
 
@@ -111,6 +131,9 @@ public actor ARMSimulator {
         case .gateway(let subscription, let group, let name):
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return gatewayRequest(request, group: group, name: name, fault: fault)
+        case .storageAccount(let subscription, let group, let name, let listKeys):
+            guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
+            return storageAccountRequest(request, group: group, name: name, listKeys: listKeys)
         default:
             return CloudError.response(
                 400, "InvalidResourceType", "The resource type could not be found in the namespace for api version '\(request.queryValue("api-version") ?? "")'.")
@@ -224,7 +247,8 @@ public actor ARMSimulator {
         let operationStates = operationOrder.compactMap { operations[$0] }.map {
             SimulatorState.Operation(id: $0.id, description: $0.description, status: $0.status)
         }
-        return SimulatorState(scaleSets: sets, gateways: gatewayStates, operations: operationStates)
+        return SimulatorState(
+            scaleSets: sets, gateways: gatewayStates, operations: operationStates, storageAccounts: storageSnapshot())
     }
 }
 

@@ -104,9 +104,11 @@ public final class ARMSimulatorServer: Sendable {
 
         static func phrase(_ status: Int) -> String {
             [
-                200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-                404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
-                429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
+                200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content", 304: "Not Modified",
+                400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+                409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
+                416: "Requested Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error",
+                503: "Service Unavailable",
             ][status] ?? "Status \(status)"
         }
     }

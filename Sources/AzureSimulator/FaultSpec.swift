@@ -57,6 +57,14 @@ public struct FaultSpec: Sendable, Equatable, Codable {
         case absent
     }
 
+    /// Which part of the simulator a fault may hit.
+    public enum Service: String, Sendable, Equatable, Codable {
+        /// The Blob service of the scenario's storage accounts (paths `/{account}/…`).
+        case blob
+        /// Everything else: ARM, the token endpoints, IMDS, cloud metadata.
+        case arm
+    }
+
     /// HTTP method to match (any when nil), compared case-insensitively.
     public var method: String?
     /// A case-insensitive substring of the request path.
@@ -77,11 +85,14 @@ public struct FaultSpec: Sendable, Equatable, Codable {
     public var unwrapped: Bool?
     /// For `imds-error`: the status to answer (default 429).
     public var status: Int?
+    /// Only requests to this service match (any when nil): `blob` aims a fault at storage alone.
+    public var service: Service?
 
     /// A fault matching `path` (and `method` when given).
     public init(
         method: String? = nil, path: String, kind: Kind, count: Int = 1, retryAfter: Int? = nil,
-        seconds: Double? = nil, health: Health? = nil, polls: Int? = nil, unwrapped: Bool? = nil, status: Int? = nil
+        seconds: Double? = nil, health: Health? = nil, polls: Int? = nil, unwrapped: Bool? = nil, status: Int? = nil,
+        service: Service? = nil
     ) {
         self.method = method
         self.path = path
@@ -93,15 +104,16 @@ public struct FaultSpec: Sendable, Equatable, Codable {
         self.polls = polls
         self.unwrapped = unwrapped
         self.status = status
+        self.service = service
     }
 
     enum CodingKeys: String, CodingKey {
-        case method, path, kind, count, seconds, health, polls, unwrapped, status
+        case method, path, kind, count, seconds, health, polls, unwrapped, status, service
         case retryAfter = "retry-after"
     }
 
     static let keys: Set<String> = Set(
-        ["method", "path", "kind", "count", "retry-after", "seconds", "health", "polls", "unwrapped", "status"])
+        ["method", "path", "kind", "count", "retry-after", "seconds", "health", "polls", "unwrapped", "status", "service"])
 
     /// Decodes the YAML/JSON form; absent keys take their documented defaults.
     public init(from decoder: any Decoder) throws {
@@ -122,6 +134,13 @@ public struct FaultSpec: Sendable, Equatable, Codable {
         polls = try container.decodeIfPresent(Int.self, forKey: .polls)
         unwrapped = try container.decodeIfPresent(Bool.self, forKey: .unwrapped)
         status = try container.decodeIfPresent(Int.self, forKey: .status)
+        if let text = try container.decodeIfPresent(String.self, forKey: .service) {
+            guard let service = Service(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .service, in: container, debugDescription: "unknown service '\(text)' (one of: blob, arm)")
+            }
+            self.service = service
+        }
     }
 
     /// What is wrong with the fault's numbers, if anything.

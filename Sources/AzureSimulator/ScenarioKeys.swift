@@ -5,6 +5,7 @@ import Foundation
 enum ScenarioKeys {
     private static let top: Set<String> = [
         "subscription", "tenant", "location", "credentials", "timing", "page-size", "scale-sets", "gateways", "faults",
+        "storage-accounts",
     ]
     private static let sections: [String: Set<String>] = [
         "credentials": ["client-id", "client-secret"],
@@ -20,6 +21,7 @@ enum ScenarioKeys {
         "gateways": ["resource-group", "name", "drain-timeout", "concurrent-put", "pools"],
         "pools": ["name", "from-scale-set", "addresses"],
         "faults": FaultSpec.keys,
+        "storage-accounts": ["resource-group", "name", "containers"],
     ]
 
     /// The first key the schema does not know, as a message naming where it is and what is allowed.

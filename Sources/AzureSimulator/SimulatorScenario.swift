@@ -23,6 +23,8 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
     public var gateways: [Gateway]
     /// Faults armed when the simulator starts.
     public var faults: [FaultSpec]
+    /// Storage accounts whose Blob service is served too.
+    public var storageAccounts: [StorageAccount]
 
     /// A scenario from its parts; every argument has the default a YAML file without the key gets.
     public init(
@@ -34,7 +36,8 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
         pageSize: Int = 100,
         scaleSets: [ScaleSet] = [],
         gateways: [Gateway] = [],
-        faults: [FaultSpec] = []
+        faults: [FaultSpec] = [],
+        storageAccounts: [StorageAccount] = []
     ) {
         self.subscription = subscription
         self.tenant = tenant
@@ -45,12 +48,14 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
         self.scaleSets = scaleSets
         self.gateways = gateways
         self.faults = faults
+        self.storageAccounts = storageAccounts
     }
 
     enum CodingKeys: String, CodingKey {
         case subscription, tenant, location, credentials, timing, faults, gateways
         case pageSize = "page-size"
         case scaleSets = "scale-sets"
+        case storageAccounts = "storage-accounts"
     }
 
     /// Decodes the YAML/JSON form; absent keys take their documented defaults.
@@ -66,6 +71,7 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
         scaleSets = try container.decodeIfPresent([ScaleSet].self, forKey: .scaleSets) ?? []
         gateways = try container.decodeIfPresent([Gateway].self, forKey: .gateways) ?? []
         faults = try container.decodeIfPresent([FaultSpec].self, forKey: .faults) ?? []
+        storageAccounts = try container.decodeIfPresent([StorageAccount].self, forKey: .storageAccounts) ?? []
     }
 
     /// Reads and checks a scenario file. Errors name the file and the key at fault.
@@ -135,6 +141,13 @@ public struct SimulatorScenario: Sendable, Equatable, Decodable {
                 if let source = pool.fromScaleSet, !scaleSets.contains(where: { $0.name.lowercased() == source.lowercased() }) {
                     return "gateways[\(index)].pools[\(poolIndex)].from-scale-set: no scale set is named '\(source)'"
                 }
+            }
+        }
+        seen = []
+        for (index, account) in storageAccounts.enumerated() {
+            if let problem = account.problem() { return "storage-accounts[\(index)].\(problem)" }
+            if !seen.insert(account.name).inserted {
+                return "storage-accounts[\(index)]: the account name \(account.name) is declared twice (account names are global, whatever the resource group)"
             }
         }
         for (index, fault) in faults.enumerated() {

@@ -74,6 +74,8 @@ public struct SimulatorState: Sendable, Equatable, Codable {
     public var gateways: [Gateway]
     /// Operations, oldest first.
     public var operations: [Operation]
+    /// Storage accounts in scenario order.
+    public var storageAccounts: [StorageAccount] = []
 
     /// The scale set with this name (case-insensitive).
     public func scaleSet(_ name: String) -> ScaleSet? {
@@ -83,5 +85,56 @@ public struct SimulatorState: Sendable, Equatable, Codable {
     /// The gateway with this name (case-insensitive).
     public func gateway(_ name: String) -> Gateway? {
         gateways.first { $0.name.lowercased() == name.lowercased() }
+    }
+}
+
+extension SimulatorState {
+    /// One storage account.
+    public struct StorageAccount: Sendable, Equatable, Codable {
+        /// Resource group.
+        public var resourceGroup: String
+        /// Account name.
+        public var name: String
+        /// Containers, by name.
+        public var containers: [Container]
+
+        /// The container with this name.
+        public func container(_ name: String) -> Container? {
+            containers.first { $0.name == name }
+        }
+    }
+
+    /// One blob container.
+    public struct Container: Sendable, Equatable, Codable {
+        /// Name.
+        public var name: String
+        /// Blobs, by name.
+        public var blobs: [Blob]
+
+        /// The blob with this name.
+        public func blob(_ name: String) -> Blob? {
+            blobs.first { $0.name == name }
+        }
+    }
+
+    /// One blob.
+    public struct Blob: Sendable, Equatable, Codable {
+        /// Name (may contain `/`).
+        public var name: String
+        /// BlockBlob or AppendBlob.
+        public var type: String
+        /// Content length in bytes.
+        public var size: Int
+        /// Its quoted ETag.
+        public var etag: String
+        /// available, leased, expired, breaking or broken.
+        public var leaseState: String
+        /// Metadata (x-ms-meta-*), by name.
+        public var metadata: [String: String]
+    }
+
+    /// The storage account with this name.
+    public func storageAccount(_ name: String) -> StorageAccount? {
+        storageAccounts.first { $0.name == name }
     }
 }

@@ -33,6 +33,16 @@ enum SimulatorToken {
         return expiry > now ? .valid : .expired(expiry)
     }
 
+    /// The `aud` claim of a token `check` finds valid, without its trailing slash.
+    static func audience(of token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = decode(parts[1]), var audience = JSONValue.parse(payload)?["aud"]?.stringValue else {
+            return nil
+        }
+        if audience.hasSuffix("/") { audience.removeLast() }
+        return audience
+    }
+
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

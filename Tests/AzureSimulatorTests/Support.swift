@@ -18,6 +18,12 @@ struct Harness {
         token = await simulator.token()
     }
 
+    /// ARM requests to a simulator set up elsewhere.
+    init(simulator: ARMSimulator, token: String) {
+        self.simulator = simulator
+        self.token = token
+    }
+
     /// The demo scenario with the given timing (instant by default) and faults.
     static func scenario(
         timing: SimulatorScenario.Timing = .instant, faults: [FaultSpec] = [], configure: (inout SimulatorScenario) -> Void = { _ in }

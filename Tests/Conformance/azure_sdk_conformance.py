@@ -6,7 +6,12 @@ azure-mgmt-compute and azure-mgmt-network against the simulator behind a TLS ter
 checks what comes back: token, scale set, extension update (LRO), stale instances with the
 latestModelApplied filter (paged), NIC private IPs, gateway GET -> remove IP -> PUT with If-Match ->
 verify, manualupgrade (LRO with Location), instance-view health, re-add; then a stale If-Match
-(412) and a failed upgrade whose error code surfaces through the SDK.
+(412) and a failed upgrade whose error code surfaces through the SDK. Then the deploy-state store:
+azure-mgmt-storage finds the storage account and its key, and azure-storage-blob, once with the
+account key (Shared Key) and once with the token credential (storage scope), drives the Blob
+subset deployer keeps its lock, journal and audit log in: containers, block blobs with
+If-None-Match, leases, metadata, append blobs with append-position conditions, ranged downloads,
+paged and delimited listings.
 
 Prints one line per check and ends with "N passed, N failed"; exits 1 when any check failed.
 """
@@ -21,11 +26,13 @@ import traceback
 import urllib.request
 import uuid
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.identity import ClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network.models import ApplicationGatewayBackendAddress
+from azure.mgmt.storage import StorageManagementClient
+from azure.storage.blob import BlobServiceClient
 
 LRO_TIMEOUT = 60  # seconds per long-running operation; the SDK itself has no overall limit
 
@@ -58,6 +65,8 @@ def arguments():
     parser.add_argument("--extension", default="CustomScript")
     parser.add_argument("--gateway", default="appgw-backend-prod")
     parser.add_argument("--pool", default="backend-pool-prod")
+    parser.add_argument("--storage-group", default="rg-platform-state")
+    parser.add_argument("--storage-account", default="stdeployerstate")
     return parser.parse_args()
 
 
@@ -198,6 +207,99 @@ def run(args, checks):
                  "ProvisioningState/failed" in statuses, str(statuses))
     health = view.vm_health.status.code if view.vm_health and view.vm_health.status else None
     checks.check("failed instance is unhealthy", health == "HealthState/unhealthy", str(health))
+
+    run_blob(args, checks, credential, base)
+
+
+def status_and_code(action):
+    """Runs action, expecting an HttpResponseError; returns (status, error code) or (None, None)."""
+    try:
+        action()
+    except HttpResponseError as error:
+        return error.status_code, error.error_code
+    return None, None
+
+
+def run_blob(args, checks, credential, base):
+    """The deploy-state subset of Blob Storage, with the account key and with a storage token."""
+    storage = StorageManagementClient(credential, args.subscription, base_url=base, connection_verify=args.ca)
+    account = storage.storage_accounts.get_properties(args.storage_group, args.storage_account)
+    endpoint = account.primary_endpoints.blob
+    checks.check("storage account: blob endpoint is path-style on the simulator",
+                 endpoint == f"{base}/{args.storage_account}/", str(endpoint))
+    checks.check("storage account: StorageV2, Standard_LRS, Succeeded",
+                 (account.kind, account.sku.name, account.provisioning_state) == ("StorageV2", "Standard_LRS", "Succeeded"),
+                 f"{account.kind} {account.sku.name} {account.provisioning_state}")
+    keys = storage.storage_accounts.list_keys(args.storage_group, args.storage_account).keys_property
+    checks.check("listKeys gives key1 with full permissions",
+                 keys[0].key_name == "key1" and str(keys[0].permissions).upper().endswith("FULL") and len(keys[0].value) == 88,
+                 f"{keys[0].key_name} {keys[0].permissions}")
+
+    forged = base64.b64encode(b"not the account key".ljust(64, b"!")).decode()
+    impostor = BlobServiceClient(endpoint, credential=forged, connection_verify=args.ca).get_container_client("state-forged")
+    status, code = status_and_code(impostor.create_container)
+    checks.check("a request signed with another key is refused with 403 AuthenticationFailed",
+                 (status, code) == (403, "AuthenticationFailed"), f"{status} {code}")
+
+    for label, blob_credential in (("shared key", keys[0].value), ("token", credential)):
+        service = BlobServiceClient(endpoint, credential=blob_credential, connection_verify=args.ca)
+        container = service.get_container_client("state-" + label.replace(" ", ""))
+        container.create_container()
+        checks.check(f"{label}: container created", container.exists())
+        status, _ = status_and_code(container.create_container)
+        checks.check(f"{label}: creating it again is a conflict", status == 409, str(status))
+
+        lock = container.get_blob_client("deploys/lock")
+        lock.upload_blob(b"v1", overwrite=False)
+        try:
+            lock.upload_blob(b"v1 again", overwrite=False)
+            checks.check(f"{label}: second upload with overwrite=False raises", False, "it was accepted")
+        except ResourceExistsError as error:
+            checks.check(f"{label}: second upload with overwrite=False raises ResourceExistsError",
+                         error.error_code == "BlobAlreadyExists", str(error.error_code))
+
+        lease = lock.acquire_lease(lease_duration=-1)
+        checks.check(f"{label}: infinite lease acquired", bool(lease.id), str(lease.id))
+        status, code = status_and_code(lambda: lock.upload_blob(b"v2", overwrite=True))
+        checks.check(f"{label}: overwrite without the lease is refused with 412 LeaseIdMissing",
+                     (status, code) == (412, "LeaseIdMissing"), f"{status} {code}")
+        lock.upload_blob(b"v2", overwrite=True, lease=lease)
+        checks.check(f"{label}: overwrite with the lease succeeds", lock.download_blob().readall() == b"v2")
+        lock.set_blob_metadata({"holder": "ci-42"}, lease=lease)
+        properties = lock.get_blob_properties()
+        checks.check(f"{label}: properties carry the metadata", properties.metadata == {"holder": "ci-42"}, str(properties.metadata))
+        checks.check(f"{label}: properties show the lease leased, locked, infinite",
+                     (properties.lease.state, properties.lease.status, properties.lease.duration) == ("leased", "locked", "infinite"),
+                     f"{properties.lease.state} {properties.lease.status} {properties.lease.duration}")
+
+        journal = container.get_blob_client("journal.log")
+        journal.create_append_blob()
+        first = journal.append_block(b"step 1\n", appendpos_condition=0)
+        second = journal.append_block(b"step 2\n", appendpos_condition=7)
+        checks.check(f"{label}: append blocks land at their offsets",
+                     (first["blob_append_offset"], second["blob_append_offset"], second["blob_committed_block_count"]) == ("0", "7", 2),
+                     f"{first.get('blob_append_offset')} {second.get('blob_append_offset')} {second.get('blob_committed_block_count')}")
+        status, code = status_and_code(lambda: journal.append_block(b"stale\n", appendpos_condition=7))
+        checks.check(f"{label}: a stale append position is refused with 412",
+                     (status, code) == (412, "AppendPositionConditionNotMet"), f"{status} {code}")
+        checks.check(f"{label}: ranged download", journal.download_blob(offset=7, length=7).readall() == b"step 2\n")
+        checks.check(f"{label}: full download", journal.download_blob().readall() == b"step 1\nstep 2\n")
+
+        for index in range(3):
+            container.get_blob_client(f"deploys/{index}/journal").upload_blob(b"x")
+        names = [blob.name for blob in container.list_blobs(name_starts_with="deploys/", results_per_page=2)]
+        checks.check(f"{label}: list_blobs with name_starts_with pages through every blob",
+                     names == ["deploys/0/journal", "deploys/1/journal", "deploys/2/journal", "deploys/lock"], str(names))
+        top = [item.name for item in container.walk_blobs(delimiter="/")]
+        checks.check(f"{label}: walk_blobs rolls names up at the delimiter", top == ["deploys/", "journal.log"], str(top))
+
+        seconds = lease.break_lease(lease_break_period=0)
+        broken = lock.get_blob_properties().lease
+        checks.check(f"{label}: lease broken", seconds == 0 and broken.state == "broken", f"{seconds} {broken.state}")
+        lock.delete_blob()
+        checks.check(f"{label}: blob deleted", not lock.exists())
+        container.delete_container()
+        checks.check(f"{label}: container deleted", not container.exists())
 
 
 def main():

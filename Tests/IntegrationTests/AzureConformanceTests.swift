@@ -8,15 +8,16 @@ extension Tag {
     @Tag static var conformance: Self
 }
 
-/// The real azure-identity, azure-mgmt-compute and azure-mgmt-network against the ARM simulator
-/// (`deployer simulate azure`), behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
+/// The real azure-identity, azure-mgmt-compute, azure-mgmt-network, azure-mgmt-storage and
+/// azure-storage-blob against the ARM simulator (`deployer simulate azure`) and its Blob service,
+/// behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
 @Suite(.tags(.conformance), .serialized) struct AzureConformanceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let python = root + "/.venv-conformance/bin/python"
     static let script = root + "/Tests/Conformance/azure_sdk_conformance.py"
-    /// Checks the script makes with a scale set of two instances.
-    static let expectedChecks = 30
+    /// Checks the script makes with a scale set of two instances (30) and one storage account (38).
+    static let expectedChecks = 68
 
     static let scenario = """
         page-size: 1
@@ -27,6 +28,8 @@ extension Tag {
           - resource-group: rg-backend-prod
             name: appgw-backend-prod
             pools: [{name: backend-pool-prod, from-scale-set: vmss-backend-prod}]
+        storage-accounts:
+          - {resource-group: rg-platform-state, name: stdeployerstate}
         """
 
     @Test func realAzureSDKsRunTheRollingDeployFlow() async throws {
@@ -100,6 +103,11 @@ extension Tag {
         let log = try await server.requests()
         #expect(log.contains { $0.path.hasSuffix("/networkInterfaces") && $0.query.contains("api-version=2018-10-01") })
         #expect(log.contains { $0.path.lowercased().hasSuffix("/manualupgrade") && $0.status == 202 })
+        // The Blob SDK reached the Blob service path-style, signed and with tokens, and met its lease and append rules.
+        #expect(log.contains { $0.path == "/stdeployerstate/state-sharedkey" && $0.query.contains("restype=container") && $0.status == 201 })
+        #expect(log.contains { $0.path == "/stdeployerstate/state-forged" && $0.status == 403 })
+        #expect(log.filter { $0.path == "/stdeployerstate/state-token/deploys/lock" && $0.method == "PUT" && $0.status == 412 }.count == 1)
+        #expect(log.filter { $0.path.hasSuffix("/journal.log") && $0.query.contains("comp=appendblock") && $0.status == 412 }.count == 2)
     }
 
     /// Runs a program to completion, waiting on a thread of its own so that the simulator's
