@@ -93,12 +93,16 @@ enum Session {
         let store = workspace.store
         return Task.detached {
             var tick = 0
+            var held = false
             while !Task.isCancelled {
                 if tick % Int(Identity.heartbeatInterval.seconds) == 0 {
                     try? await store.beat(holder, at: Date())
                     // A lock taken from under a running deploy (its lease broken, released by force):
                     // it is no longer alone, so it stops at the next step boundary, resumable.
-                    if let control, workspace.lockIsInStore, (try? await store.stillHolds(holder)) == false {
+                    // (Only once it held the lock: the watch begins while the lock is still being waited for.)
+                    let holds = control != nil && workspace.lockIsInStore ? try? await store.stillHolds(holder) : nil
+                    if holds == true { held = true }
+                    if let control, held, holds == false {
                         Console.error(
                             "error: the deploy lock at \(store.backend.location) is no longer this deploy's (taken over, released "
                                 + "by force, or its lease broken): stopping at the next step boundary")

@@ -59,7 +59,7 @@ struct Workspace: Sendable {
     /// authorised on first use, so that `plan` and `validate` need no credentials.
     static func blobBackend(_ spec: AzureBlobStateSpec, environment: Environment, stateDir: String) -> BlobStateBackend {
         let variables = ProcessInfo.processInfo.environment
-        let transport = URLSessionTransport()
+        let transport = URLSessionTransport(timeout: BlobStateBackend.requestTimeout)
         let settings = Result { try AzureSettings.fromEnvironment(variables) }
         var vmssSubscription: String?
         if case .vmss(let scaleSet) = environment.targets { vmssSubscription = scaleSet.subscription }

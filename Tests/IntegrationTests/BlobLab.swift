@@ -68,7 +68,7 @@ struct BlobLab {
                 endpoint: .resourceManager(
                     BlobLab.arm(base, secret: secret),
                     accountPath: "/subscriptions/\(BlobLab.subscription)/resourceGroups/\(BlobLab.resourceGroup)/providers/Microsoft.Storage/storageAccounts/\(BlobLab.account)"),
-                transport: URLSessionTransport()
+                transport: URLSessionTransport(timeout: BlobStateBackend.requestTimeout)
             ) {
                 sharedKey
                     ? .sharedKey(account: BlobLab.account, key: Array(Data(base64Encoded: key) ?? Data()))

@@ -85,4 +85,40 @@ import Testing
         #expect(report.lock == nil && report.unfinishedDeploy == nil)
         #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
     }
+
+    /// Fail closed, in Blob Storage: an account Resource Manager does not know, a key the service
+    /// refuses, a service that does not answer — deploy, drain and restore refuse before anything
+    /// changes, naming where the state is and what went wrong.
+    @Test func blobStateThatCannotBeReachedRefusesBeforeAnythingChanges() async throws {
+        let lab = try await BlobLab.start()
+        defer { lab.stop() }
+        let wrongKey = Data((0..<64).map { UInt8($0) }).base64EncodedString()
+        let cases: [(state: String, variables: [String: String], expected: [String])] = [
+            (
+                "state:\n  azure-blob: {account: stnosuchaccount, resource-group: \(BlobLab.resourceGroup)}\n", [:],
+                ["deploy state at azure-blob://stnosuchaccount/deployer-state/sim", "finding the storage account", "ResourceNotFound"]
+            ),
+            (
+                BlobLab.stateSection(prefix: "sim", keyVariable: "STATE_KEY"), ["STATE_KEY": wrongKey],
+                ["deploy state at azure-blob://\(BlobLab.account)/deployer-state/sim", "403", "AuthenticationFailed"]
+            ),
+            (
+                BlobLab.stateSection(prefix: "sim", keyVariable: "STATE_KEY"), [:],
+                ["deploy state at azure-blob://\(BlobLab.account)/deployer-state/sim", "STATE_KEY is not set"]
+            ),
+        ]
+        for (state, extra, expected) in cases {
+            let scratch = try Scratch(yaml: Scratch.simulated() + state)
+            defer { scratch.remove() }
+            let variables = lab.environment.merging(extra) { _, new in new }
+            for arguments in [["deploy", "sim", "--yes"], ["drain", "sim", "web-1"], ["restore", "sim", "web-1"]] {
+                let result = try DeployerProcess.run(arguments, in: scratch.path, environment: variables)
+                #expect(result.status == 1, "\(arguments): \(result.stderr)")
+                for text in expected { #expect(result.stderr.contains(text), "\(arguments): \(text) in \(result.stderr)") }
+                #expect(!result.stderr.contains(wrongKey) && !result.stderr.contains(lab.secret), "no secret is printed")
+            }
+            let fleet = (try? String(contentsOfFile: scratch.path + "/inventories/.deployer/sim/simulated-fleet.json", encoding: .utf8)) ?? ""
+            #expect(!fleet.contains("\"v2\"") && !fleet.contains("maint") && !fleet.contains("\"drain\""), "nothing changed: \(fleet)")
+        }
+    }
 }

@@ -71,6 +71,11 @@ struct SimulatorProcess {
         _ = try await control("POST", "faults", body: try JSONEncoder().encode(fault))
     }
 
+    /// Disarms every fault.
+    func clearFaults() async throws {
+        _ = try await control("DELETE", "faults")
+    }
+
     /// Breaks a blob's lease at once, as another party would (`az storage blob lease break`).
     func breakLease(account: String, container: String, blob: String) async throws {
         let query = [("account", account), ("container", container), ("blob", blob)].map {

@@ -1,3 +1,4 @@
+import AzureSimulator
 import Deployer
 import Foundation
 import Manifests
@@ -199,5 +200,64 @@ import Testing
         #expect(try await !there.abortRequested("d2"))
         try await there.clearAbortRequest()
         #expect(try await !here.abortRequested("d1"))
+    }
+}
+
+/// Faults of the Blob backend, on the simulator's storage account: a slow service, one that answers
+/// 503 or drops connections for a while (retried), one that does not answer at all (an error naming
+/// the backend, nothing guessed), and a lock whose lease someone broke.
+@Suite(.serialized) struct BlobStateFaultTests {
+    @Test func aSlowOrBusyServiceIsWaitedForAndRetriedAndOneThatNeverAnswersIsAnError() async throws {
+        let lab = try await BlobLab.start()
+        defer { lab.stop() }
+        let state = lab.backend(prefix: "faults", sharedKey: false)
+        #expect(try await state.create("lock.json", Data("{}".utf8)))
+
+        try await lab.simulator.arm(FaultSpec(path: "", kind: .delay, count: 3, seconds: 0.4, service: .blob))
+        let slow = ContinuousClock.now
+        try await state.append("journal/a.jsonl", Data("{\"seq\":1}\n".utf8))
+        #expect(ContinuousClock.now - slow >= .milliseconds(400), "the answer was waited for")
+
+        try await lab.simulator.arm(FaultSpec(path: "", kind: .unavailable, count: 2, service: .blob))
+        try await state.append("journal/a.jsonl", Data("{\"seq\":2}\n".utf8))
+        try await lab.simulator.arm(FaultSpec(path: "", kind: .reset, count: 2, service: .blob))
+        try await state.append("journal/a.jsonl", Data("{\"seq\":3}\n".utf8))
+        #expect(
+            try await state.read("journal/a.jsonl") == Data("{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n".utf8),
+            "each record exactly once, retries included")
+
+        try await lab.simulator.arm(FaultSpec(path: "", kind: .reset, count: 100, service: .blob))
+        await #expect {
+            try await state.append("journal/a.jsonl", Data("{\"seq\":4}\n".utf8))
+        } throws: { error in
+            "\(error)".contains("deploy state at azure-blob://\(BlobLab.account)/deployer-state/faults") && "\(error)".contains("no answer")
+        }
+        try await lab.simulator.clearFaults()
+        #expect(try await state.read("journal/a.jsonl") == Data("{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n".utf8), "nothing half-written")
+    }
+
+    @Test func aBrokenLeaseIsSeenByTheHolderAndATakeOverLeasesTheLockAgain() async throws {
+        let lab = try await BlobLab.start()
+        defer { lab.stop() }
+        let here = StateStore(lab.backend(prefix: "lease", sharedKey: false))
+        let there = StateStore(lab.backend(prefix: "lease", sharedKey: true))
+        let holder = LockInfo(user: "ci", host: "agent-1", pid: 42, since: Date(), deployID: "d1", command: "deploy")
+        #expect(try await here.lock.acquire(holder) == nil)
+        #expect(try await here.stillHolds(holder))
+        let blob = try #require(try await lab.simulator.state().storageAccount(BlobLab.account)?.container("deployer-state")?.blob("lease/lock.json"))
+        // (Metadata names are case-insensitive: FoundationNetworking sends `X-Ms-Meta-Holder`.)
+        let holderMetadata = blob.metadata.first { $0.key.lowercased() == "holder" }?.value
+        #expect(blob.leaseState == "leased" && holderMetadata?.contains("agent-1") == true, "\(blob.leaseState) \(blob.metadata)")
+
+        try await lab.simulator.breakLease(account: BlobLab.account, container: "deployer-state", blob: "lease/lock.json")
+        #expect(try await !here.stillHolds(holder), "the holder sees its lease gone")
+        #expect(try await there.lock.current() == holder, "the lock itself still names its holder")
+
+        let resumer = LockInfo(user: "ops", host: "laptop", pid: 7, since: Date(), deployID: "d1", command: "resume")
+        #expect(try await there.lock.takeOver(from: holder, to: resumer))
+        #expect(try await there.stillHolds(resumer), "leased again, for the new holder")
+        #expect(try await !here.stillHolds(holder))
+        try await there.lock.release(resumer)
+        #expect(try await here.lock.current() == nil)
     }
 }

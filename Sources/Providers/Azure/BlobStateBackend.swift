@@ -50,6 +50,11 @@ public actor BlobStateBackend: StateBackend {
         self.authorization = authorization
     }
 
+    /// How long one request to the Blob service may take. State requests are small, and a request
+    /// with a body sent on a kept-alive connection that the service has closed is never answered
+    /// under FoundationNetworking: it is given up on, and sent again, after this long.
+    public static let requestTimeout: Duration = .seconds(10)
+
     public nonisolated var location: String { "azure-blob://\(account)/\(container)/\(prefix)" }
     public nonisolated var isShared: Bool { true }
 
