@@ -89,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "deployer-bench-haproxy",
-            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator"],
             path: "Benchmarks/deployer-bench-haproxy",
             swiftSettings: strict
         ),

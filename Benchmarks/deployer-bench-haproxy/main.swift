@@ -11,11 +11,13 @@
 //    (lb-1's TCP socket by direct-tcpip forwarding, lb-2's Unix socket through socat on the host).
 // 3. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
 //    the client receiving its answer (the last session ending) to the drain returning.
-// 4. The journal's cost per host for each state backend: the 16 records one host's deploy writes,
-//    each durable before the step goes on, in a local directory and in a directory on the SSH host.
+// 4. The journal's cost per host for each state backend (a local directory, an SSH host, Blob
+//    Storage on the ARM simulator): the 16 records one host's deploy writes,
+//    each durable before the step goes on.
 //
 //   deployer-bench-haproxy [--rounds 3] [--drains 20]     (the SSH part needs root, for sshd)
 
+import AzureSimulator
 import Deployer
 import Foundation
 import HAProxy
@@ -276,6 +278,36 @@ if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
     sshd.process.terminate()
 }
 
+// The journal in Azure Blob Storage: the simulator's storage account on 127.0.0.1 over HTTP (the
+// endpoint found through Resource Manager, a storage token), each record one Append Block.
+let blobScenario = try SimulatorScenario.parse(
+    yaml: """
+        credentials: [{client-id: bench, client-secret: bench-secret}]
+        storage-accounts: [{resource-group: rg-state, name: stbench}]
+        """, file: "benchmark scenario")
+let blobSimulator = try await ARMSimulatorServer.start(ARMSimulator(scenario: blobScenario), port: 0)
+let blobTransport = URLSessionTransport(timeout: BlobStateBackend.requestTimeout)
+let blobARM = ARMClient(
+    endpoint: URL(string: blobSimulator.baseURL)!,
+    tokens: TokenCache(
+        ClientSecretCredential(
+            tenant: blobScenario.tenant, clientID: "bench", secret: "bench-secret", authority: URL(string: blobSimulator.baseURL)!,
+            scope: AzureSettings.resourceManager + "/.default", transport: blobTransport)),
+    transport: blobTransport)
+let blobTokens = TokenCache(
+    ClientSecretCredential(
+        tenant: blobScenario.tenant, clientID: "bench", secret: "bench-secret", authority: URL(string: blobSimulator.baseURL)!,
+        scope: AzureSettings.storage + "/.default", transport: blobTransport))
+let journalInBlob = try await journalCostPerHost(
+    BlobStateBackend(
+        account: "stbench", container: "deployer-state", prefix: "bench",
+        endpoint: .resourceManager(
+            blobARM,
+            accountPath: "/subscriptions/\(blobScenario.subscription)/resourceGroups/rg-state/providers/Microsoft.Storage/storageAccounts/stbench"),
+        transport: blobTransport
+    ) { .bearer(blobTokens) })
+await blobSimulator.stop()
+
 // 3. Drain detection latency.
 let frontend = URL(string: "http://127.0.0.1:\(basePort - 99)/slow?ms=300")!
 let ctx = try context(localEnvironment, localTargets, events: DiscardingEventSink(), version: "local-\(rounds)")
@@ -333,6 +365,7 @@ if let journalOverSSH {
 } else {
     print("journal per host over SSH: not measured (needs root and /usr/sbin/sshd)")
 }
+journalReport("Azure Blob Storage (the simulator's storage account on 127.0.0.1, one Append Block per record)", journalInBlob)
 print(
     "drain detected after the last session ended: median \(ms(percentile(latencies, 0.5))), p95 \(ms(percentile(latencies, 0.95))), "
         + "max \(ms(latencies.max() ?? 0)) over \(latencies.count) drains (target < 100 ms) — "

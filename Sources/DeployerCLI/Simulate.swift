@@ -20,6 +20,12 @@ struct Simulate: AsyncParsableCommand {
                             operation status; GET /subscriptions; /metadata/endpoints.
                             A bearer token is required; any api-version of the form
                             YYYY-MM-DD[-preview] is accepted.
+                            Storage accounts: GET, POST listKeys.
+                  Blob      path-style at /{account}/ (the account's
+                            primaryEndpoints.blob): containers, block and append
+                            blobs (ranges, Append Block with appendpos), metadata,
+                            leases, If-Match/If-None-Match; Shared Key or a token
+                            for https://storage.azure.com; List Blobs with paging.
                   Identity  POST /{tenant}/oauth2/v2.0/token (client credentials),
                             GET /{tenant}/v2.0/.well-known/openid-configuration,
                             IMDS GET /metadata/identity/oauth2/token (Metadata: true).
@@ -43,11 +49,13 @@ struct Simulate: AsyncParsableCommand {
                     version, force-update-tag, command}}]
                   gateways: [{resource-group, name, drain-timeout, concurrent-put
                     (supersede|busy), pools: [{name, from-scale-set, addresses}]}]
+                  storage-accounts: [{resource-group, name (3-24 a-z0-9),
+                    containers: [names]}]  (each gets a random key: listKeys)
                   faults: [FAULT]  (armed from the start)
 
                 FAULT: {method?, path (case-insensitive substring), kind, count (1),
                 retry-after?, seconds?, health? (unhealthy|unknown|absent), polls?,
-                unwrapped?, status?}. Kinds: throttle, subscription-throttle, busy,
+                unwrapped?, status?, service? (blob|arm: only that side)}. Kinds: throttle, subscription-throttle, busy,
                 superseded, conflict, etag-mismatch, lost-update, lro-failed,
                 preempted, unhealthy, stuck, reset, server-error, unavailable, delay,
                 wrong-api-version, vanished, unauthorized, imds-error,
@@ -58,6 +66,8 @@ struct Simulate: AsyncParsableCommand {
                   GET /_simulator/requests     requests answered (DELETE clears)
                   POST /_simulator/faults      arm one FAULT given as JSON
                                                (GET lists them, DELETE disarms all)
+                  POST /_simulator/break-lease?account=A&container=C&blob=B
+                                               break a blob's lease, as someone else
 
                 Example:
                   deployer simulate azure --port 8480 &
@@ -118,6 +128,13 @@ struct Simulate: AsyncParsableCommand {
             var lines = [
                 "ARM simulator listening on \(base) (subscription \(scenario.subscription), tenant \(scenario.tenant))",
                 "Scenario: \(source ?? "built-in demo"); scale sets: \(sets.isEmpty ? "none" : sets); gateways: \(gateways.isEmpty ? "none" : gateways)",
+            ]
+            for account in scenario.storageAccounts {
+                lines.append(
+                    "Storage account \(account.resourceGroup)/\(account.name): Blob service at \(base)/\(account.name)/ "
+                        + "(its key, never shown here: POST …/storageAccounts/\(account.name)/listKeys)")
+            }
+            lines += [
                 "",
                 "Point deployer at it:",
                 "  export DEPLOYER_ARM_ENDPOINT=\(base)",
