@@ -24,8 +24,42 @@ struct BatchExecutor: Sendable {
         var batchIndex = 0
         var stopReason: String?
         var outcome: DeploySummary.Outcome?
+        let canary = request.strategy.canary
 
-        while !remaining.isEmpty {
+        // A resumed deploy whose canary had been deployed: it is judged (again, from the start) or,
+        // when it had failed, rolled back, before anything else.
+        if let canary, let previous {
+            switch Self.canaryOnResume(previous) {
+            case .none:
+                break
+            case .passed:
+                batchIndex = 1
+            case .bake(let targets):
+                batchIndex = 1
+                switch try await gate(targets, remaining: Array(remaining), spec: canary) {
+                case .none: outcome = ctx.control.abortRequested ? .aborted : .interrupted
+                case .some(let verdict) where !verdict.passed:
+                    outcome = .canaryFailed
+                    stopReason = "the canary failed: \(verdict.reason)"
+                    for rolled in await rollBackCanary(targets, previous: previous, runner: runner) {
+                        results[rolled.target] = rolled
+                        order.append(rolled.target)
+                    }
+                default: break
+                }
+            case .rollBack(let targets, let reason):
+                outcome = .canaryFailed
+                stopReason = "the canary failed: \(reason)"
+                let canarySet = Set(targets)
+                remaining = ArraySlice(remaining.filter { !canarySet.contains($0) })
+                for rolled in await rollBackCanary(targets, previous: previous, runner: runner) {
+                    results[rolled.target] = rolled
+                    order.append(rolled.target)
+                }
+            }
+        }
+
+        while !remaining.isEmpty, outcome == nil {
             if ctx.control.abortRequested { outcome = .aborted; break }
             if ctx.control.interruptRequested { outcome = .interrupted; break }
             if failures > limits.maxFailures {
@@ -91,6 +125,25 @@ struct BatchExecutor: Sendable {
             if failures > limits.maxFailures, request.strategy.onFailure == .rollbackBatch {
                 for rolled in await rollBack(batchResults, runner: runner) {
                     results[rolled.target] = rolled
+                }
+            }
+            // The canary stage (the first batch, or every batch with `every-batch`): judged by its
+            // traffic against the targets not deployed yet; a failed verdict rolls it back and ends here.
+            if let canary, failures <= limits.maxFailures, batchIndex == 1 || canary.everyBatch {
+                let deployed = batchResults.filter { $0.outcome == .updated }.map(\.target)
+                if !deployed.isEmpty {
+                    guard let verdict = try await gate(deployed, remaining: Array(remaining), spec: canary) else {
+                        outcome = ctx.control.abortRequested ? .aborted : .interrupted
+                        break
+                    }
+                    if !verdict.passed {
+                        outcome = .canaryFailed
+                        stopReason = "the canary failed: \(verdict.reason)"
+                        for rolled in await rollBack(batchResults.filter { deployed.contains($0.target) }, runner: runner) {
+                            results[rolled.target] = rolled
+                        }
+                        break
+                    }
                 }
             }
             if !remaining.isEmpty, request.strategy.pause > .zero, failures <= limits.maxFailures {
@@ -191,6 +244,134 @@ struct BatchExecutor: Sendable {
         return count
     }
 
+    // MARK: Canary
+
+    enum CanaryResume: Equatable {
+        case none
+        case passed
+        case bake([TargetID])
+        case rollBack([TargetID], reason: String)
+    }
+
+    /// What a resumed deploy does first about its canary.
+    static func canaryOnResume(_ replay: JournalReplay) -> CanaryResume {
+        switch replay.canary {
+        case .passed: return .passed
+        case .failed(let targets, let reason): return .rollBack(targets, reason: reason)
+        case .baking(let targets): return .bake(targets)
+        case nil:
+            // Died after the canary batch and before its bake was journaled: bake it now.
+            guard let first = replay.firstBatch, !first.isEmpty,
+                first.allSatisfy({ replay.finished[$0]?.outcome == .updated })
+            else { return .none }
+            return .bake(first)
+        }
+    }
+
+    /// Bakes `targets`: samples every target's counters every interval, judging the canary against
+    /// the baseline (the targets of `remaining`, still on the old version) over the window from the
+    /// start of the bake. Journals the start and the verdict. Nil when interrupted or aborted (the
+    /// verdict is left to `resume`).
+    private func gate(_ targets: [TargetID], remaining: [TargetID], spec: CanarySpec) async throws -> CanaryVerdict? {
+        let baseline = remaining.filter { !targets.contains($0) }
+        try await journal.append(
+            JournalRecord(at: ctx.clock.now(), kind: .canaryStarted, deployID: request.deployID, targets: targets))
+        ctx.events.emit(.canaryStarted(targets: targets, baseline: baseline, bake: spec.bake))
+        let verdict = try await bake(targets, baseline: baseline, spec: spec)
+        guard let verdict else { return nil }
+        try await journal.append(
+            JournalRecord(
+                at: ctx.clock.now(), kind: .canaryFinished, deployID: request.deployID, ok: verdict.passed,
+                message: verdict.reason, targets: targets))
+        ctx.events.emit(.canaryFinished(verdict))
+        return verdict
+    }
+
+    private func bake(_ targets: [TargetID], baseline: [TargetID], spec: CanarySpec) async throws -> CanaryVerdict? {
+        guard let metrics = ctx.metrics else {
+            return CanaryVerdict(
+                passed: false, sample: nil,
+                reason: "the load balancers of \(request.environment) give no traffic statistics to judge a canary by")
+        }
+        let everyone = targets + baseline
+        let start: [TargetID: TrafficCounters]
+        do {
+            start = try await metrics.counters(everyone)
+        } catch {
+            return CanaryVerdict(passed: false, sample: nil, reason: "the traffic statistics cannot be read: \(error)")
+        }
+        let began = ctx.clock.now()
+        var last: CanarySample?
+        while true {
+            // In steps, so that an interrupt or an abort does not wait for the sample.
+            var left = spec.interval
+            while left > .zero {
+                if ctx.control.interruptRequested || ctx.control.abortRequested { return nil }
+                let step = min(left, ctx.pollInterval)
+                try await ctx.clock.sleep(for: step)
+                left -= step
+            }
+            let elapsed = ctx.clock.now().timeIntervalSince(began)
+            let now: [TargetID: TrafficCounters]
+            do {
+                now = try await metrics.counters(everyone)
+            } catch {
+                return CanaryVerdict(passed: false, sample: last, reason: "the traffic statistics cannot be read: \(error)")
+            }
+            let sample = CanaryJudge.judge(
+                canary: TrafficWindow.between(start, now, targets: targets),
+                baseline: TrafficWindow.between(start, now, targets: baseline), spec: spec, elapsed: elapsed)
+            ctx.events.emit(.canarySample(sample))
+            last = sample
+            if sample.verdict == .failing { return CanaryVerdict(passed: false, sample: sample, reason: sample.reason) }
+            if elapsed + 0.0005 >= spec.bake.seconds {
+                if sample.verdict == .healthy { return CanaryVerdict(passed: true, sample: sample, reason: sample.reason) }
+                switch spec.noVerdict {
+                case .pass:
+                    return CanaryVerdict(passed: true, sample: sample, reason: "no verdict (\(sample.reason)); passed, as no-verdict: pass says")
+                case .fail:
+                    return CanaryVerdict(passed: false, sample: sample, reason: "no verdict: \(sample.reason) in \(spec.bake.manifestText)")
+                case .wait:
+                    if elapsed + 0.0005 >= spec.maxBake.seconds {
+                        return CanaryVerdict(
+                            passed: false, sample: sample, reason: "no verdict: \(sample.reason) in \(spec.maxBake.manifestText) (max-bake)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts a failed canary back on its previous versions after a resume: targets caught in their
+    /// rollback are finished to where they were going; targets still on the new version go back.
+    private func rollBackCanary(_ targets: [TargetID], previous: JournalReplay, runner: TargetRunner) async -> [TargetResult] {
+        var rolled: [TargetResult] = []
+        for target in targets {
+            if let flight = previous.inFlight[target] {
+                // Caught mid-way: its journal says where it was going.
+                let to = flight.version ?? flight.fromVersion
+                guard let to else { continue }
+                let rollingBack = to != request.version
+                ctx.events.emit(.notice(Notice(.warning, "rolling \(target) back to \(to)")))
+                var back = await runner.run(
+                    target, to: to, fromVersion: flight.fromVersion, baseline: flight.baseline, completed: flight.completed,
+                    outcome: rollingBack ? .rolledBack : .updated)
+                if rollingBack {
+                    if back.outcome == .failed { back.message = "rollback to \(to) failed: \(back.message ?? "")" }
+                    rolled.append(back)
+                    continue
+                }
+                // It had not finished its canary update: now it goes back too.
+                if back.outcome == .updated { rolled += await rollBack([back], runner: runner) } else { rolled.append(back) }
+            } else if let done = previous.finished[target], done.outcome == .updated {
+                let result = TargetResult(
+                    target: target, outcome: .updated, fromVersion: done.fromVersion, version: done.version, seconds: 0, message: nil,
+                    restored: done.restored)
+                rolled += await rollBack([result], runner: runner)
+            }
+        }
+        return rolled
+    }
+
     // MARK: Prepare and rollback
 
     /// Runs the prepare step on every target, concurrently; returns the ones that failed.
@@ -266,6 +447,11 @@ struct BatchExecutor: Sendable {
                 (out == 0 ? "Every target is in service as it was before the deploy or on \(request.version). " : "")
                     + "\(left.count) target(s) not deployed yet. Run `deployer resume \(env)` to carry on, "
                     + "or `deployer abort \(env)` to end the deploy here.")
+        case .canaryFailed:
+            if let stopReason { steps.append("Stopped: \(stopReason).") }
+            steps.append(
+                "The canary is back on its previous version; \(notStarted.count) target(s) were not touched. Fix the release, "
+                    + "then deploy again.")
         case .stopped:
             if let stopReason { steps.append("Stopped: \(stopReason).") }
             if !notStarted.isEmpty {

@@ -12,12 +12,16 @@ public struct DeployContext: Sendable {
     public var control: DeployControl
     /// How often bounded waits poll.
     public var pollInterval: Duration
+    /// The targets' traffic, for canary verdicts (nil where the provider has no statistics).
+    public var metrics: (any TrafficMetrics)?
 
     public init(
         fleet: any Fleet, traffic: any TrafficController, health: any HealthProbe, lock: any DeployLock,
         clock: any DeployClock = SystemClock(), events: any EventSink = DiscardingEventSink(),
-        control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500)
+        control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500),
+        metrics: (any TrafficMetrics)? = nil
     ) {
+        self.metrics = metrics
         self.fleet = fleet
         self.traffic = traffic
         self.health = health

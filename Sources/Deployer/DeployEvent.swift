@@ -10,6 +10,11 @@ public enum DeployEvent: Sendable {
     case targetFinished(TargetResult)
     case batchFinished(index: Int)
     case pausing(Duration)
+    /// A canary began baking: its targets, against how many baseline targets, for how long.
+    case canaryStarted(targets: [TargetID], baseline: [TargetID], bake: Duration)
+    /// One sample of the bake, with the figures.
+    case canarySample(CanarySample)
+    case canaryFinished(CanaryVerdict)
     case notice(Notice)
     /// A line the deploy command printed on a target, as it printed it.
     case output(target: TargetID, line: String)

@@ -61,6 +61,8 @@ public struct DeploySummary: Sendable, Equatable, Codable {
         case completedWithFailures = "completed-with-failures"
         /// Stopped: the failure budget was exceeded or capacity ran out.
         case stopped
+        /// The canary's traffic failed its verdict: it was rolled back, the rest left untouched.
+        case canaryFailed = "canary-failed"
         case interrupted
         case aborted
         case nothingToDo = "nothing-to-do"

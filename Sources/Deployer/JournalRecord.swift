@@ -33,6 +33,10 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         /// A target put back where it was before its update began (an interrupt): not started after all.
         case targetReleased = "target-released"
         case batchFinished = "batch-finished"
+        /// A canary's bake began (`targets`: the canary).
+        case canaryStarted = "canary-started"
+        /// Its verdict (`ok`; `message`: the figures that decided).
+        case canaryFinished = "canary-finished"
         case abortRequested = "abort-requested"
         case deployInterrupted = "deploy-interrupted"
         case deployFinished = "deploy-finished"

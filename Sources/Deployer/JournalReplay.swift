@@ -13,6 +13,19 @@ public struct JournalReplay: Sendable, Equatable {
     public var isFinished: Bool
     public var outcome: String?
     public var abortRequested: Bool
+    /// The targets of the first batch the deploy started (the canary, when there is one).
+    public var firstBatch: [TargetID]?
+    /// Where the canary stands, when a bake began.
+    public var canary: CanaryPhase?
+
+    public enum CanaryPhase: Sendable, Equatable {
+        /// Baking when the journal ends: judged again from the start.
+        case baking([TargetID])
+        /// Passed: the deploy carries on.
+        case passed([TargetID])
+        /// Failed: the canary is rolled back and the deploy ends.
+        case failed([TargetID], reason: String)
+    }
 
     public struct FinishedTarget: Sendable, Equatable {
         public var outcome: TargetResult.Outcome
@@ -26,6 +39,8 @@ public struct JournalReplay: Sendable, Equatable {
     public struct InFlightTarget: Sendable, Equatable {
         public var baseline: [PoolID: MemberState]
         public var fromVersion: String?
+        /// The version it was being moved to (the deploy's, or its previous one in a rollback).
+        public var version: String?
         /// Steps that finished successfully, in order.
         public var completed: [Step]
         /// The step started and not finished when the journal ends.
@@ -48,8 +63,15 @@ public struct JournalReplay: Sendable, Equatable {
 
     private mutating func apply(_ record: JournalRecord) {
         switch record.kind {
-        case .deployStarted, .batchStarted, .batchFinished, .deployInterrupted:
+        case .deployStarted, .batchFinished, .deployInterrupted:
             break
+        case .batchStarted:
+            if firstBatch == nil { firstBatch = record.targets ?? [] }
+        case .canaryStarted:
+            canary = .baking(record.targets ?? [])
+        case .canaryFinished:
+            let targets = record.targets ?? []
+            canary = record.ok == true ? .passed(targets) : .failed(targets, reason: record.message ?? "the canary failed")
         case .deployResumed:
             isFinished = false
         case .abortRequested:
@@ -58,7 +80,7 @@ public struct JournalReplay: Sendable, Equatable {
             guard let target = record.target else { return }
             finished[target] = nil
             inFlight[target] = InFlightTarget(
-                baseline: Self.pools(record.baseline), fromVersion: record.fromVersion, completed: [],
+                baseline: Self.pools(record.baseline), fromVersion: record.fromVersion, version: record.version, completed: [],
                 current: nil)
         case .stepStarted:
             guard let target = record.target else { return }

@@ -103,7 +103,9 @@ public enum Planner {
     /// The strategy's quantities as absolute numbers on this fleet.
     public static func resolveLimits(strategy: Strategy, state: FleetState) -> Limits {
         let fleetSize = state.targets.count
-        let batchSizes = strategy.batches.map { $0.resolve(of: fleetSize, rounding: .upAtLeastOne) }
+        // A canary stage is the first batch.
+        let quantities = (strategy.canary.map { [$0.targets] } ?? []) + strategy.batches
+        let batchSizes = quantities.map { $0.resolve(of: fleetSize, rounding: .upAtLeastOne) }
         let sizes = batchSizes.isEmpty ? [1] : batchSizes.map { max(1, $0) }
         let maxUnavailable =
             strategy.maxUnavailable?.resolve(of: fleetSize, rounding: .upAtLeastOne) ?? (sizes.max() ?? 1)

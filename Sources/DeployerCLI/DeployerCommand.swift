@@ -25,6 +25,7 @@ struct DeployerCommand: AsyncParsableCommand {
               4  the environment is locked by another deploy or an operator
               5  interrupted: run `deployer resume ENV` or `deployer abort ENV`
               6  the deploy was aborted
+              7  the canary failed its verdict: rolled back, the rest untouched
             """,
         version: "0.1.0",
         subcommands: [

@@ -11,6 +11,8 @@ enum ExitStatus: Int32 {
     case locked = 4
     case interrupted = 5
     case aborted = 6
+    /// The canary failed its verdict and was rolled back; the rest of the fleet was not touched.
+    case canaryFailed = 7
 
     init(_ outcome: DeploySummary.Outcome) {
         switch outcome {
@@ -19,6 +21,7 @@ enum ExitStatus: Int32 {
         case .stopped: self = .failed
         case .interrupted: self = .interrupted
         case .aborted: self = .aborted
+        case .canaryFailed: self = .canaryFailed
         }
     }
 }

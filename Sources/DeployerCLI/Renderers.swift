@@ -62,6 +62,12 @@ final class PlainRenderer: EventSink {
             return nil
         case .pausing(let duration):
             return "pausing \(duration.manifestText) before the next batch"
+        case .canaryStarted(let targets, let baseline, let bake):
+            return CanaryText.started(targets, baseline: baseline, bake: bake)
+        case .canarySample(let sample):
+            return CanaryText.sample(sample)
+        case .canaryFinished(let verdict):
+            return CanaryText.verdict(verdict)
         case .notice(let notice):
             return "\(notice.level == .warning ? "warning: " : "")\(notice.message)"
         case .output(let target, let line):
@@ -127,6 +133,12 @@ final class LiveRenderer: EventSink {
                 state.rows.removeAll()
             case .pausing(let duration):
                 permanent.append(paint("  pausing \(duration.manifestText)", "2"))
+            case .canaryStarted(let targets, let baseline, let bake):
+                permanent.append(paint(CanaryText.started(targets, baseline: baseline, bake: bake), "1"))
+            case .canarySample(let sample):
+                permanent.append(paint("  " + CanaryText.sample(sample), sample.verdict == .failing ? "31" : "2"))
+            case .canaryFinished(let verdict):
+                permanent.append(paint(CanaryText.verdict(verdict), verdict.passed ? "32" : "31;1"))
             case .notice(let notice):
                 permanent.append(notice.level == .warning ? paint("warning: \(notice.message)", "33") : notice.message)
             case .output(let target, let line):
@@ -208,6 +220,17 @@ final class JSONLinesRenderer: EventSink {
             object.merge(["event": "batch-finished", "batch": index]) { $1 }
         case .pausing(let duration):
             object.merge(["event": "pausing", "seconds": duration.seconds]) { $1 }
+        case .canaryStarted(let targets, let baseline, let bake):
+            object.merge([
+                "event": "canary-started", "targets": targets.map(\.rawValue), "baseline": baseline.map(\.rawValue),
+                "bake_s": bake.seconds,
+            ]) { $1 }
+        case .canarySample(let sample):
+            object["event"] = "canary-sample"
+            object["sample"] = JSONText.object(sample)
+        case .canaryFinished(let verdict):
+            object["event"] = "canary-finished"
+            object["verdict"] = JSONText.object(verdict)
         case .notice(let notice):
             object.merge(["event": "notice", "level": notice.level.rawValue, "message": notice.message]) { $1 }
         case .output(let target, let line):
@@ -293,5 +316,31 @@ enum Format {
             let state = result.restored ? "put back" : "OUT OF SERVICE"
             return "FAILED after \(time), \(state): \(result.message ?? "")"
         }
+    }
+}
+
+/// How the canary's bake reads in the plain and live views.
+enum CanaryText {
+    static func started(_ targets: [TargetID], baseline: [TargetID], bake: Duration) -> String {
+        "canary \(targets.map(\.rawValue).joined(separator: ", ")): baking \(bake.manifestText), judged against "
+            + (baseline.isEmpty ? "the thresholds alone (no baseline left)" : "\(baseline.count) baseline target(s)")
+    }
+
+    static func sample(_ sample: CanarySample) -> String {
+        func window(_ w: TrafficWindow) -> String {
+            "\(w.requests) req, \(String(format: "%.1f", w.errorRate * 100))% errors"
+                + (w.responseMilliseconds.map { ", \(Int($0.rounded())) ms" } ?? "")
+        }
+        let verdict =
+            switch sample.verdict {
+            case .notEnoughRequests: "waiting for traffic"
+            case .healthy: "healthy"
+            case .failing: "FAILING"
+            }
+        return "canary sample at \(Int(sample.elapsed.rounded())) s: canary \(window(sample.canary)); baseline \(window(sample.baseline)) — \(verdict)"
+    }
+
+    static func verdict(_ verdict: CanaryVerdict) -> String {
+        verdict.passed ? "canary passed: \(verdict.reason)" : "canary FAILED: \(verdict.reason); rolling it back"
     }
 }

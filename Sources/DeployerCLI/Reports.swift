@@ -55,6 +55,7 @@ enum Reports {
         case .succeeded: title = "Deployed \(summary.version) to \(summary.environment)"
         case .completedWithFailures: title = "Deployed \(summary.version) to \(summary.environment), with failures"
         case .stopped: title = "Deploy of \(summary.version) to \(summary.environment) STOPPED"
+        case .canaryFailed: title = "Deploy of \(summary.version) to \(summary.environment) STOPPED: the canary failed and was rolled back"
         case .interrupted: title = "Deploy of \(summary.version) to \(summary.environment) interrupted"
         case .aborted: title = "Deploy of \(summary.version) to \(summary.environment) aborted"
         case .nothingToDo: title = "Nothing to do: \(summary.environment) already runs \(summary.version)"

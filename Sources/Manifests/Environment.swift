@@ -320,6 +320,8 @@ public struct Strategy: Sendable, Equatable {
     public var pause: Duration
     public var onFailure: FailurePolicy
     public var onDrainTimeout: DrainTimeoutPolicy
+    /// A canary stage: the first targets go alone and are judged by their traffic before the rest.
+    public var canary: CanarySpec?
 
     public enum FailurePolicy: String, Sendable, Equatable, CaseIterable, Codable {
         /// Stop starting new targets; failed targets stay out of the pools.
@@ -352,6 +354,56 @@ public struct Strategy: Sendable, Equatable {
         self.pause = pause
         self.onFailure = onFailure
         self.onDrainTimeout = onDrainTimeout
+    }
+}
+
+/// `strategy.canary`: the first targets are deployed alone, then judged against the rest of the fleet
+/// (the baseline, still on the old version) by the load balancers' own counters, sampled every
+/// `interval` for `bake`; a failed verdict rolls them back.
+public struct CanarySpec: Sendable, Equatable {
+    /// What to do when the bake ends without `minRequests` canary requests.
+    public enum NoVerdict: String, Sendable, Equatable, CaseIterable {
+        /// Keep sampling until there are enough requests, up to `maxBake`; then fail.
+        case wait
+        case pass
+        case fail
+    }
+
+    /// How many targets go first (a count or a percentage of the fleet).
+    public var targets: Quantity
+    /// How long the canary is judged.
+    public var bake: Duration
+    /// How often the counters are sampled.
+    public var interval: Duration
+    /// Fewest canary requests in the window before any verdict.
+    public var minRequests: Int
+    /// The canary fails when its error rate (5xx and failed responses, as a fraction) is above this…
+    public var maxErrorRate: Double
+    /// …and more than this many times the baseline's (when the baseline had requests).
+    public var maxErrorRatio: Double
+    /// The canary fails when its response time is more than this many times the baseline's (nil: not judged).
+    public var maxLatencyRatio: Double?
+    public var noVerdict: NoVerdict
+    /// With `noVerdict: wait`, the longest the bake may last.
+    public var maxBake: Duration
+    /// Judge every batch, not only the first.
+    public var everyBatch: Bool
+
+    public init(
+        targets: Quantity = .count(1), bake: Duration = .seconds(300), interval: Duration = .seconds(30), minRequests: Int = 100,
+        maxErrorRate: Double = 0.01, maxErrorRatio: Double = 2, maxLatencyRatio: Double? = 2, noVerdict: NoVerdict = .fail,
+        maxBake: Duration? = nil, everyBatch: Bool = false
+    ) {
+        self.targets = targets
+        self.bake = bake
+        self.interval = interval
+        self.minRequests = minRequests
+        self.maxErrorRate = maxErrorRate
+        self.maxErrorRatio = maxErrorRatio
+        self.maxLatencyRatio = maxLatencyRatio
+        self.noVerdict = noVerdict
+        self.maxBake = maxBake ?? bake * 3
+        self.everyBatch = everyBatch
     }
 }
 

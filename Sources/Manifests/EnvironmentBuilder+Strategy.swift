@@ -2,7 +2,11 @@
 extension EnvironmentBuilder {
     static let strategyKeys = [
         "batch", "max-unavailable", "max-failures", "min-in-service", "drain-timeout", "health-timeout", "pause",
-        "on-failure", "on-drain-timeout",
+        "on-failure", "on-drain-timeout", "canary",
+    ]
+    static let canaryKeys = [
+        "targets", "bake", "interval", "min-requests", "max-error-rate", "max-error-ratio", "max-latency-ratio", "no-verdict",
+        "max-bake", "every-batch",
     ]
 
     mutating func readStrategy(_ node: YAMLNode, fleetSize: Int?) -> Strategy {
@@ -54,10 +58,80 @@ extension EnvironmentBuilder {
         {
             strategy.onDrainTimeout = policy
         }
+        if let node = value("canary") { strategy.canary = readCanary(node) }
         if let fleetSize, reader.diagnostics.filter({ $0.severity == .error }).count == errorsBefore {
             checkFleet(strategy, fleetSize: fleetSize, batchLocation: locations["strategy.batch"] ?? locations["strategy"])
         }
         return strategy
+    }
+
+    /// `strategy.canary`; nil after an error.
+    private mutating func readCanary(_ node: YAMLNode) -> CanarySpec? {
+        guard let pairs = reader.mapping(node, "strategy.canary") else { return nil }
+        reader.checkKeys(pairs, allowed: Self.canaryKeys, in: "strategy.canary")
+        let errorsBefore = reader.diagnostics.filter { $0.severity == .error }.count
+        func value(_ key: String) -> YAMLNode? {
+            guard let node = pairs.last(where: { $0.key == key })?.value else { return nil }
+            locations["strategy.canary.\(key)"] = node.location
+            return node
+        }
+        var canary = CanarySpec()
+        if let node = value("targets"), let targets = quantity(node, "strategy.canary.targets", minimum: 1) { canary.targets = targets }
+        var bakeGiven = false
+        if let node = value("bake"), let bake = reader.duration(node, "strategy.canary.bake") {
+            canary.bake = bake
+            canary.maxBake = bake * 3
+            bakeGiven = true
+        }
+        if let node = value("interval"), let interval = reader.duration(node, "strategy.canary.interval") {
+            canary.interval = interval
+        }
+        if let node = value("min-requests"), let count = reader.int(node, "strategy.canary.min-requests", minimum: 1) {
+            canary.minRequests = count
+        }
+        if let node = value("max-error-rate"), let rate = fraction(node, "strategy.canary.max-error-rate") { canary.maxErrorRate = rate }
+        if let node = value("max-error-ratio"), let ratio = reader.double(node, "strategy.canary.max-error-ratio", range: 1...1000) {
+            canary.maxErrorRatio = ratio
+        }
+        if let node = value("max-latency-ratio") {
+            if node.scalar?.isNull == true {
+                canary.maxLatencyRatio = nil
+            } else if let ratio = reader.double(node, "strategy.canary.max-latency-ratio", range: 1...1000) {
+                canary.maxLatencyRatio = ratio
+            }
+        }
+        if let node = value("no-verdict"), let choice = reader.choice(node, "strategy.canary.no-verdict", as: CanarySpec.NoVerdict.self) {
+            canary.noVerdict = choice
+        }
+        if let node = value("max-bake"), let longest = reader.duration(node, "strategy.canary.max-bake") { canary.maxBake = longest }
+        if let node = value("every-batch"), let every = reader.bool(node, "strategy.canary.every-batch") { canary.everyBatch = every }
+        guard reader.diagnostics.filter({ $0.severity == .error }).count == errorsBefore else { return nil }
+        if canary.interval <= .zero || canary.interval > canary.bake {
+            reader.error(
+                "`strategy.canary.interval` (\(canary.interval.manifestText)) must be above 0 and at most the bake "
+                    + "(\(canary.bake.manifestText)\(bakeGiven ? "" : ", the default")): the canary is sampled every interval while it bakes",
+                at: locations["strategy.canary.interval"] ?? node.location, rule: "impossible-strategy")
+            return nil
+        }
+        if canary.maxBake < canary.bake {
+            reader.error(
+                "`strategy.canary.max-bake` (\(canary.maxBake.manifestText)) must be at least the bake (\(canary.bake.manifestText))",
+                at: locations["strategy.canary.max-bake"], rule: "impossible-strategy")
+            return nil
+        }
+        return canary
+    }
+
+    /// A fraction written as a percentage (`"2%"`) or a number from 0 to 1 (`0.02`).
+    private mutating func fraction(_ node: YAMLNode, _ path: String) -> Double? {
+        if let text = node.scalar?.text, text.hasSuffix("%"), let percent = Double(text.dropLast()) {
+            guard (0...100).contains(percent) else {
+                reader.error("`\(path)` must be from 0% to 100%, not \(text)", at: node.location, rule: "out-of-range")
+                return nil
+            }
+            return percent / 100
+        }
+        return reader.double(node, path, range: 0...1)
     }
 
     /// A count (`2`, at least `minimum`) or a percentage (`"25%"`; above 0 when `minimum` is 1).
@@ -102,7 +176,7 @@ extension EnvironmentBuilder {
             return
         }
         let limit = strategy.maxUnavailable?.resolve(of: total, rounding: .upAtLeastOne)
-        for batch in strategy.batches {
+        for batch in (strategy.canary.map { [$0.targets] } ?? []) + strategy.batches {
             let size = min(batch.resolve(of: total, rounding: .upAtLeastOne), total)
             if size > total - floor {
                 reader.error(

@@ -17,6 +17,14 @@ public struct SimulatedFaults: Sendable, Equatable {
     /// Targets whose update always fails, and those that never turn healthy.
     public var failingTargets: Set<TargetID>
     public var unhealthyTargets: Set<TargetID>
+    /// Requests each target serves per second while it is ready in a pool (its traffic, for canaries).
+    public var requestsPerSecond: Double = 20
+    /// The share of requests a version answers with a 5xx: given per version, else `faultyErrorRate`
+    /// for a version whose name ends in `-faulty`, else none.
+    public var versionErrorRates: [String: Double] = [:]
+    public var faultyErrorRate: Double = 0.2
+    /// Mean response time, in milliseconds; a version whose name ends in `-slow` takes 4 times as long.
+    public var responseMilliseconds: Double = 20
 
     public init(
         seed: UInt64 = 0, updateFailureRate: Double = 0, unhealthyRate: Double = 0, lbErrorRate: Double = 0,
@@ -31,6 +39,16 @@ public struct SimulatedFaults: Sendable, Equatable {
         self.updateDuration = updateDuration
         self.failingTargets = failingTargets
         self.unhealthyTargets = unhealthyTargets
+    }
+
+    /// The share of `version`'s requests answered with a 5xx.
+    public func errorRate(of version: String) -> Double {
+        versionErrorRates[version] ?? (version.hasSuffix("-faulty") ? faultyErrorRate : 0)
+    }
+
+    /// `version`'s mean response time.
+    public func responseTime(of version: String) -> Double {
+        version.hasSuffix("-slow") ? responseMilliseconds * 4 : responseMilliseconds
     }
 
     /// A uniform draw in [0, 1) for (target, what, attempt): the same arguments always give the same draw.

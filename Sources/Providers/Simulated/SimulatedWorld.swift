@@ -8,7 +8,7 @@ import Manifests
 ///
 /// It also watches itself: after every change it counts the targets in service, in the fleet and in
 /// every pool, and records each moment that count is below `floor`.
-public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
+public actor SimulatedWorld: Fleet, TrafficController, HealthProbe, TrafficMetrics {
     public nonisolated let pools: [PoolID]
     public nonisolated var timing: HealthTiming { .beforeRestore }
     private let clock: any DeployClock
@@ -17,6 +17,8 @@ public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
     private let floor: Int?
     private var memory: SimulatedFleetState
     private var attempts: [String: Int] = [:]
+    /// What each target has served so far (`counters`), and when that was last brought up to date.
+    private var served: [TargetID: (counters: (responses: Double, errors: Double), at: Date)] = [:]
     /// Position of every target in `targets` (the fleet's membership never changes).
     private let positions: [TargetID: Int]
     /// Every moment capacity fell below the floor: "12:00:03 lb-1: 1 in service, floor 2".
@@ -47,6 +49,34 @@ public actor SimulatedWorld: Fleet, TrafficController, HealthProbe {
         let now = clock.now()
         state.targets = state.targets.map { $0.settled(at: now) }
         return state
+    }
+
+    // MARK: Traffic
+
+    /// Steady traffic: every target ready in at least one pool serves `requestsPerSecond`, a share
+    /// of them 5xx as its version says (`SimulatedFaults.errorRate`), on the deploy's clock.
+    public func counters(_ targets: [TargetID]) async throws -> [TargetID: TrafficCounters] {
+        let state = try snapshot()
+        let now = clock.now()
+        var result: [TargetID: TrafficCounters] = [:]
+        for target in state.targets {
+            var entry = served[target.id] ?? ((0, 0), now)
+            let seconds = max(0, now.timeIntervalSince(entry.at))
+            let ready = target.members.values.contains { $0.state == .ready } || target.members.isEmpty
+            if ready, target.pending == nil {
+                let requests = faults.requestsPerSecond * seconds
+                entry.counters.responses += requests
+                entry.counters.errors += requests * faults.errorRate(of: target.version)
+            }
+            entry.at = now
+            served[target.id] = entry
+            if targets.contains(target.id) {
+                result[target.id] = TrafficCounters(
+                    responses: Int(entry.counters.responses), serverErrors: Int(entry.counters.errors), failures: 0,
+                    responseMilliseconds: faults.responseTime(of: target.version))
+            }
+        }
+        return result
     }
 
     // MARK: Fleet
