@@ -148,7 +148,7 @@ public enum CanaryJudge {
         return CanarySample(elapsed: elapsed, canary: canary, baseline: baseline, verdict: .healthy, reason: reason)
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(format: "%.1f", value)
     }
 }

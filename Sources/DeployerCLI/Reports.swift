@@ -4,6 +4,19 @@ import Manifests
 
 /// Text reports: a plan, a summary, a status table.
 enum Reports {
+    /// The canary stage in words, for `plan`.
+    static func canaryLine(_ canary: CanarySpec, size: Int) -> String {
+        func percent(_ value: Double) -> String { String(format: value * 100 == (value * 100).rounded() ? "%.0f%%" : "%.1f%%", value * 100) }
+        var line = "canary: \(size) target(s) first (\(canary.targets)), baking \(canary.bake.manifestText), sampled every "
+            + "\(canary.interval.manifestText); fails above \(percent(canary.maxErrorRate)) errors and "
+            + "\(CanaryJudge.format(canary.maxErrorRatio)) × the baseline's"
+        if let latency = canary.maxLatencyRatio { line += ", or above \(CanaryJudge.format(latency)) × its response time" }
+        line += "; verdict after \(canary.minRequests) requests (no verdict: \(canary.noVerdict.rawValue)"
+            + (canary.noVerdict == .wait ? ", up to \(canary.maxBake.manifestText)" : "") + ")"
+            + (canary.everyBatch ? "; every batch judged the same way" : "") + "; a failed canary is rolled back (exit 7)"
+        return line
+    }
+
     static func plan(_ plan: DeployPlan, strategy: Strategy) -> String {
         var out: [String] = []
         let limits = plan.limits
@@ -20,6 +33,9 @@ enum Reports {
             "  drain-timeout \(strategy.drainTimeout.manifestText) (then \(strategy.onDrainTimeout.rawValue))"
                 + ", health-timeout \(strategy.healthTimeout.manifestText)"
                 + (strategy.pause > .zero ? ", pause \(strategy.pause.manifestText) between batches" : ""))
+        if let canary = strategy.canary {
+            out.append("  " + canaryLine(canary, size: limits.batchSizes.first ?? 1))
+        }
         out.append("")
         if plan.batches.isEmpty {
             out.append("Nothing to deploy: every target already runs \(plan.version).")
@@ -28,7 +44,10 @@ enum Reports {
             let versions = Dictionary(uniqueKeysWithValues: plan.targets.map { ($0.id, $0.version) })
             for (index, batch) in plan.batches.enumerated() {
                 let items = batch.map { "\($0) (\((versions[$0] ?? nil) ?? "?"))" }
-                out.append("  batch \(index + 1): \(items.joined(separator: ", "))")
+                let gated = strategy.canary.map { index == 0 || $0.everyBatch } ?? false
+                out.append(
+                    "  batch \(index + 1)\(strategy.canary != nil && index == 0 ? " (canary)" : ""): \(items.joined(separator: ", "))"
+                        + (gated ? " — then judged by its traffic" : ""))
             }
             for group in plan.commands {
                 out.append("Update of \(group.targets.map(\.rawValue).joined(separator: ", ")):")

@@ -176,7 +176,7 @@ struct Workspace: Sendable {
             let world = try simulatedWorld(spec)
             return DeployContext(
                 fleet: world, traffic: world, health: world, lock: lock, events: events, control: control,
-                pollInterval: .milliseconds(250))
+                pollInterval: .milliseconds(250), metrics: world)
         case .hosts(let hosts):
             do {
                 return try InventoryHostsProvider.context(

@@ -20,6 +20,17 @@ public struct StatRow: Sendable, Equatable {
     public var checkHealth: Int?
     public var checkRise: Int?
     public var checkFall: Int?
+    /// Responses by class (`hrsp_1xx` … `hrsp_other`, HTTP mode), summed; nil in TCP mode.
+    public var responses: Int?
+    /// 5xx responses (`hrsp_5xx`).
+    public var serverErrors: Int?
+    /// Sessions in total (`stot`): what a TCP-mode server served.
+    public var totalSessions: Int?
+    /// Failed responses and connections (`eresp`, `econ`).
+    public var responseErrors: Int?
+    public var connectionErrors: Int?
+    /// Mean response time of the last 1024 requests, in milliseconds (`rtime`).
+    public var responseMilliseconds: Int?
 
     /// The check has passed enough times in a row to be at its top (`rise + fall - 1`). HAProxy puts
     /// a server leaving maintenance straight back at `rise` ("UP 1/3") before any new check has run,
@@ -30,6 +41,12 @@ public struct StatRow: Sendable, Equatable {
     }
 
     public var isServer: Bool { server != "FRONTEND" && server != "BACKEND" }
+
+    /// The sum of the fields that are there; nil when none is.
+    private static func sum(_ fields: [String?]) -> Int? {
+        let numbers = fields.compactMap { $0.flatMap { Int($0) } }
+        return numbers.isEmpty ? nil : numbers.reduce(0, +)
+    }
 
     /// Parses the reply of `show stat`.
     public static func parse(_ text: String) throws(HAProxyError) -> [StatRow] {
@@ -56,7 +73,11 @@ public struct StatRow: Sendable, Equatable {
                 proxy: value("pxname") ?? "", server: value("svname") ?? "", sessions: value("scur").flatMap { Int($0) },
                 status: value("status") ?? "", weight: value("weight").flatMap { Int($0) }, checkStatus: check,
                 lastSession: value("lastsess").flatMap { Int($0) }, checkHealth: value("check_health").flatMap { Int($0) },
-                checkRise: value("check_rise").flatMap { Int($0) }, checkFall: value("check_fall").flatMap { Int($0) })
+                checkRise: value("check_rise").flatMap { Int($0) }, checkFall: value("check_fall").flatMap { Int($0) },
+                responses: Self.sum(["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].map(value)),
+                serverErrors: value("hrsp_5xx").flatMap { Int($0) }, totalSessions: value("stot").flatMap { Int($0) },
+                responseErrors: value("eresp").flatMap { Int($0) }, connectionErrors: value("econ").flatMap { Int($0) },
+                responseMilliseconds: value("rtime").flatMap { Int($0) })
         }
     }
 }

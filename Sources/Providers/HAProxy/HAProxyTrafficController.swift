@@ -92,7 +92,7 @@ public actor HAProxyTrafficController: TrafficController {
 
     // MARK: Reading
 
-    private func pool(_ id: PoolID) throws(HAProxyError) -> HAProxyPool {
+    func pool(_ id: PoolID) throws(HAProxyError) -> HAProxyPool {
         guard let pool = byID[id] else { throw HAProxyError(.invalidArgument, "no HAProxy named \(id) in this environment") }
         return pool
     }

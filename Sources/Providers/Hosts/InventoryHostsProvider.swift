@@ -87,6 +87,6 @@ public enum InventoryHostsProvider {
         // Drains are observed, not guessed: poll often enough to see the last session end within ~50 ms.
         return DeployContext(
             fleet: fleet, traffic: traffic, health: health, lock: lock, events: events, control: control,
-            pollInterval: .milliseconds(50))
+            pollInterval: .milliseconds(50), metrics: pools.isEmpty ? nil : traffic)
     }
 }
