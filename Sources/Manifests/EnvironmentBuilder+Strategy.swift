@@ -58,7 +58,10 @@ extension EnvironmentBuilder {
         {
             strategy.onDrainTimeout = policy
         }
-        if let node = value("canary") { strategy.canary = readCanary(node) }
+        if let node = value("canary") {
+            strategy.canary = readCanary(node)
+            locations["strategy.canary"] = pairs.last { $0.key == "canary" }?.keyLocation
+        }
         if let fleetSize, reader.diagnostics.filter({ $0.severity == .error }).count == errorsBefore {
             checkFleet(strategy, fleetSize: fleetSize, batchLocation: locations["strategy.batch"] ?? locations["strategy"])
         }
@@ -120,6 +123,31 @@ extension EnvironmentBuilder {
             return nil
         }
         return canary
+    }
+
+    /// A canary is judged by the load balancers' counters: the environment needs load balancers that
+    /// keep them (HAProxy, or the simulated ones).
+    mutating func checkCanary(targets: TargetSource, loadBalancers: [LoadBalancerSpec]) {
+        let place = locations["strategy.canary"] ?? locations["strategy"]
+        if case .vmss = targets {
+            reader.error(
+                "`strategy.canary`: a scale set's canary would be judged by the Application Gateway's metrics (Azure Monitor), "
+                    + "which this version does not read yet; remove the canary stage",
+                at: place, rule: "incompatible-canary")
+            return
+        }
+        let counted = loadBalancers.filter {
+            switch $0 {
+            case .haproxy, .simulated: return true
+            default: return false
+            }
+        }
+        if counted.isEmpty {
+            reader.error(
+                "`strategy.canary` judges the canary by its load balancers' counters, and this environment has no HAProxy "
+                    + "(or simulated) load balancer; add one under `load-balancers:` or remove the canary stage",
+                at: place, rule: "incompatible-canary")
+        }
     }
 
     /// A fraction written as a percentage (`"2%"`) or a number from 0 to 1 (`0.02`).

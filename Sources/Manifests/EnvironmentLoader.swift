@@ -93,6 +93,7 @@ struct EnvironmentBuilder {
         if value("strategy") == nil, let fleetSize {
             checkFleet(Strategy(), fleetSize: fleetSize, batchLocation: locations["targets"])
         }
+        if strategy.canary != nil, let targets { checkCanary(targets: targets, loadBalancers: loadBalancers) }
 
         let ssh = value("ssh").map { readSSH($0.value) } ?? SSHOptions()
         let state = value("state").map { readState($0.value, name: name, targets: targets, loadBalancers: loadBalancers) }

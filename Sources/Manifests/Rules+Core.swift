@@ -41,6 +41,9 @@ extension RuleCatalog {
         Rule("compose-remote-file", .error, .environment, "`deploy.compose.remote-file` is not a plain file name"),
         Rule("incompatible-state", .error, .environment, "a `state:` backend these targets cannot use (`ssh.host` needs inventory hosts)"),
         Rule(
+            "incompatible-canary", .error, .environment,
+            "a canary stage where nothing counts the canary's traffic: no HAProxy or simulated load balancer, or a scale set"),
+        Rule(
             "invalid-state-name", .error, .environment,
             "a `state.azure-blob` name Azure refuses: account, container, blob prefix or the variable holding the key"),
         Rule("unknown-state-host", .error, .environment, "`state.ssh.host` names no host of the inventory; a near name is suggested"),
