@@ -44,6 +44,8 @@ struct BatchExecutor: Sendable {
                     for rolled in await rollBackCanary(targets, previous: previous, runner: runner) {
                         results[rolled.target] = rolled
                         order.append(rolled.target)
+                        // Stopped mid-rollback: `resume` finishes it (the verdict is journaled).
+                        if rolled.outcome == .interrupted { outcome = .interrupted }
                     }
                 default: break
                 }
@@ -55,6 +57,7 @@ struct BatchExecutor: Sendable {
                 for rolled in await rollBackCanary(targets, previous: previous, runner: runner) {
                     results[rolled.target] = rolled
                     order.append(rolled.target)
+                    if rolled.outcome == .interrupted { outcome = .interrupted }
                 }
             }
         }
@@ -141,6 +144,7 @@ struct BatchExecutor: Sendable {
                         stopReason = "the canary failed: \(verdict.reason)"
                         for rolled in await rollBack(batchResults.filter { deployed.contains($0.target) }, runner: runner) {
                             results[rolled.target] = rolled
+                            if rolled.outcome == .interrupted { outcome = .interrupted }
                         }
                         break
                     }
@@ -362,11 +366,19 @@ struct BatchExecutor: Sendable {
                 }
                 // It had not finished its canary update: now it goes back too.
                 if back.outcome == .updated { rolled += await rollBack([back], runner: runner) } else { rolled.append(back) }
-            } else if let done = previous.finished[target], done.outcome == .updated {
+            } else if let done = previous.finished[target] {
+                guard done.outcome == .updated else { continue }
                 let result = TargetResult(
                     target: target, outcome: .updated, fromVersion: done.fromVersion, version: done.version, seconds: 0, message: nil,
                     restored: done.restored)
                 rolled += await rollBack([result], runner: runner)
+            } else if let original = previous.original[target], let from = original.version {
+                // Its rollback was stopped before it began (put back where it was): it runs the canary's version.
+                ctx.events.emit(.notice(Notice(.warning, "rolling \(target) back to \(from)")))
+                var back = await runner.run(
+                    target, to: from, fromVersion: request.version, baseline: original.baseline, outcome: .rolledBack)
+                if back.outcome == .failed { back.message = "rollback to \(from) failed: \(back.message ?? "")" }
+                rolled.append(back)
             }
         }
         return rolled

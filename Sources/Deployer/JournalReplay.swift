@@ -17,6 +17,13 @@ public struct JournalReplay: Sendable, Equatable {
     public var firstBatch: [TargetID]?
     /// Where the canary stands, when a bake began.
     public var canary: CanaryPhase?
+    /// Each target's version and pool states before this deploy first touched it.
+    public var original: [TargetID: OriginalTarget] = [:]
+
+    public struct OriginalTarget: Sendable, Equatable {
+        public var version: String?
+        public var baseline: [PoolID: MemberState]
+    }
 
     public enum CanaryPhase: Sendable, Equatable {
         /// Baking when the journal ends: judged again from the start.
@@ -78,6 +85,7 @@ public struct JournalReplay: Sendable, Equatable {
             abortRequested = true
         case .targetStarted:
             guard let target = record.target else { return }
+            if original[target] == nil { original[target] = OriginalTarget(version: record.fromVersion, baseline: Self.pools(record.baseline)) }
             finished[target] = nil
             inFlight[target] = InFlightTarget(
                 baseline: Self.pools(record.baseline), fromVersion: record.fromVersion, version: record.version, completed: [],

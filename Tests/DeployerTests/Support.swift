@@ -37,7 +37,7 @@ struct SimulatedRig {
         self.engine = DeployEngine(
             DeployContext(
                 fleet: world, traffic: world, health: world, lock: lock, clock: clock, events: events(control),
-                control: control, pollInterval: .seconds(1)))
+                control: control, pollInterval: .seconds(1), metrics: world))
     }
 
     func request(_ version: String = "v2", id: String = "d1") -> DeployRequest {
