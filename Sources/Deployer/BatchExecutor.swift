@@ -142,7 +142,7 @@ struct BatchExecutor: Sendable {
                     if !verdict.passed {
                         outcome = .canaryFailed
                         stopReason = "the canary failed: \(verdict.reason)"
-                        for rolled in await rollBack(batchResults.filter { deployed.contains($0.target) }, runner: runner) {
+                        for rolled in await rollBackFailedCanary(batchResults.filter { deployed.contains($0.target) }, runner: runner) {
                             results[rolled.target] = rolled
                             if rolled.outcome == .interrupted { outcome = .interrupted }
                         }
@@ -371,7 +371,7 @@ struct BatchExecutor: Sendable {
                 let result = TargetResult(
                     target: target, outcome: .updated, fromVersion: done.fromVersion, version: done.version, seconds: 0, message: nil,
                     restored: done.restored)
-                rolled += await rollBack([result], runner: runner)
+                rolled += await rollBackFailedCanary([result], runner: runner)
             } else if let original = previous.original[target], let from = original.version {
                 // Its rollback was stopped before it began (put back where it was): it runs the canary's version.
                 ctx.events.emit(.notice(Notice(.warning, "rolling \(target) back to \(from)")))
@@ -424,6 +424,35 @@ struct BatchExecutor: Sendable {
             for await result in group { if let result { failed.append(result) } }
             return failed
         }
+    }
+
+    /// Rolls a failed canary back. A target whose previous version nobody knows (a host deployer
+    /// never deployed, whose command reports no version) cannot be put back on it: it is taken out
+    /// of every pool instead, so the faulty version serves no one, and reported.
+    private func rollBackFailedCanary(_ batch: [TargetResult], runner: TargetRunner) async -> [TargetResult] {
+        var rolled = await rollBack(batch.filter { $0.fromVersion != nil }, runner: runner)
+        for result in batch where result.fromVersion == nil {
+            var problems: [String] = []
+            for pool in ctx.traffic.pools {
+                do {
+                    try await ctx.traffic.setState(.maint, of: result.target, in: pool)
+                } catch {
+                    problems.append("\(pool): \(error)")
+                }
+            }
+            let message =
+                "its version before \(request.version) is unknown, so it cannot be rolled back: "
+                + (problems.isEmpty
+                    ? "taken out of service instead; deploy the previous version to it, then `deployer restore \(request.environment) \(result.target)`"
+                    : "taking it out of service failed too (\(problems.joined(separator: "; "))): take it out by hand")
+            ctx.events.emit(.notice(Notice(.warning, "\(result.target): \(message)")))
+            var out = result
+            out.outcome = .failed
+            out.restored = false
+            out.message = message
+            rolled.append(out)
+        }
+        return rolled
     }
 
     /// Puts the batch's targets back on the version they had, one at a time.

@@ -138,6 +138,39 @@ struct HAProxyIntegrationTests {
         }
     }
 
+    /// A canary judged by HAProxy's own counters, under load: a good version passes and rolls on;
+    /// then a `-faulty` one (every fifth request a 500, its health check fine) fails at the first
+    /// sample with enough requests and is rolled back to the good one, the rest untouched, and the
+    /// only failed requests are the 500s the canary answered, none from draining.
+    @Test func aGoodCanaryPassesAndAFaultyOneIsRolledBackUnderLoad() async throws {
+        let strategy = "batch: 1\n  min-in-service: 3\n  drain-timeout: 10s\n  health-timeout: 15s\n"
+            + "  canary: {targets: 1, bake: 4s, interval: 500ms, min-requests: 60, max-error-rate: 2%}"
+        let lab = try HAProxyLab(backends: 4, lbs: 2, strategy: strategy)
+        defer { lab.stop() }
+        let load = try await LabLoad.start(lab)
+        let good = try lab.deployer(["deploy", "lab", "--version", "v2", "--yes"])
+        try await Task.sleep(for: .milliseconds(500))
+        let report = try load.finish()
+        #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")
+        #expect(good.stdout.contains("canary passed"), "\(good.stdout)")
+        #expect(report.failed == 0, "failed requests: \(report.failures)")
+        #expect(await lab.versions() == ["v2", "v2", "v2", "v2"])
+
+        let load2 = try await LabLoad.start(lab)
+        let faulty = try lab.deployer(["deploy", "lab", "--version", "v3-faulty", "--yes", "--output", "json"])
+        try await Task.sleep(for: .milliseconds(500))
+        let report2 = try load2.finish()
+        #expect(faulty.status == 7, "the canary failed: \(faulty.stdout.suffix(3000))\n\(faulty.stderr)")
+        let verdict = faulty.stdout.split(separator: "\n").first { $0.contains("\"event\":\"canary-finished\"") } ?? ""
+        #expect(verdict.contains("\"passed\":false") && verdict.contains("error rate"), "\(verdict)")
+        #expect(await lab.versions() == ["v2", "v2", "v2", "v2"], "the canary is back on v2, the rest untouched")
+        for index in 1...2 {
+            #expect(try await lab.servers(index).values.allSatisfy { $0.adminState == .ready })
+        }
+        #expect(report2.failed > 0, "the faulty canary did answer 500s: \(report2)")
+        #expect(Set(report2.failures.keys) == ["HTTP 500"], "only the canary's 500s failed, none from draining: \(report2.failures)")
+    }
+
     @Test func unreachableLoadBalancerStopsTheDeployBeforeAnythingChanges() async throws {
         let lab = try HAProxyLab(backends: 2, lbs: 2)
         defer { lab.stop() }

@@ -7,6 +7,8 @@ final class ConnectionTracker: Sendable {
     private let open = Mutex<Int>(0)
     /// Set once the listening socket is closed: idle connections close, responses say `Connection: close`.
     let draining = Atomic<Bool>(false)
+    /// Requests answered on `/` and `/slow`, to pick which ones a faulty version fails.
+    let answered = Atomic<Int>(0)
 
     func opened() { open.withLock { $0 += 1 } }
     func closed() { open.withLock { $0 -= 1 } }
@@ -133,10 +135,18 @@ struct HTTPConnection: Sendable {
         }
     }
 
+    /// A version whose name ends in `-faulty` answers every fifth request to `/` and `/slow` with a
+    /// 500 (its health check still passes: a bad release a health check alone lets through).
+    var isFaulty: Bool { version.hasSuffix("-faulty") }
+
     /// Routes: /health, /, /slow?ms=N; everything else is 404.
     func answer(_ request: HTTPRequestHead) -> (Int, String) {
         let reply = "\(version) \(port)\n"
         guard request.method == "GET" else { return (404, "not found\n") }
+        if request.path == "/" || request.path == "/slow", isFaulty {
+            let count = tracker.answered.wrappingAdd(1, ordering: .relaxed).newValue
+            if count % 5 == 0 { return (500, "\(version) \(port): internal error (a faulty version)\n") }
+        }
         switch request.path {
         case "/health":
             return (200, "ok")
@@ -156,7 +166,9 @@ struct HTTPConnection: Sendable {
     }
 
     private func respond(_ fd: Int32, status: Int, body: String, close: Bool) -> Bool {
-        let reasons = [200: "OK", 400: "Bad Request", 404: "Not Found", 431: "Request Header Fields Too Large"]
+        let reasons = [
+            200: "OK", 400: "Bad Request", 404: "Not Found", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+        ]
         let payload = Array(body.utf8)
         let head =
             "HTTP/1.1 \(status) \(reasons[status] ?? "Error")\r\n"
