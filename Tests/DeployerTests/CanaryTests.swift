@@ -177,3 +177,38 @@ import Testing
         #expect(try await rig.lock.current() == nil)
     }
 }
+
+/// A fleet that cannot tell which version its targets run (a host deployer never deployed).
+private struct VersionlessFleet: Fleet {
+    let world: SimulatedWorld
+    func targets() async throws -> [TargetSnapshot] {
+        try await world.targets().map {
+            var target = $0
+            target.version = nil
+            return target
+        }
+    }
+    func prepare(_ target: TargetID, version: String) async throws { try await world.prepare(target, version: version) }
+    func update(_ target: TargetID, to version: String) async throws { try await world.update(target, to: version) }
+}
+
+@Suite struct CanaryUnknownVersionTests {
+    @Test func aFailedCanaryWhosePreviousVersionIsUnknownIsTakenOutOfService() async throws {
+        var strategy = Strategy(batches: [.count(2)], maxUnavailable: .count(2), minInService: .count(4))
+        strategy.canary = CanaryTests.spec
+        let rig = SimulatedRig(strategy: strategy)
+        let engine = DeployEngine(
+            DeployContext(
+                fleet: VersionlessFleet(world: rig.world), traffic: rig.world, health: rig.world, lock: rig.lock, clock: rig.clock,
+                pollInterval: .seconds(1), metrics: rig.world))
+        let summary = try await engine.deploy(rig.request("v2-faulty"), journal: rig.journal)
+        #expect(summary.outcome == .canaryFailed)
+        let canary = try #require(summary.targets.first)
+        #expect(canary.outcome == .failed && !canary.restored)
+        #expect(canary.message?.contains("cannot be rolled back: taken out of service instead") == true, "\(canary.message ?? "")")
+        let state = try await rig.world.snapshot()
+        #expect(state.targets[0].members.values.allSatisfy { $0.state == .maint }, "the faulty version serves no one")
+        #expect(state.targets.dropFirst().allSatisfy { $0.version == "v1" && $0.members.values.allSatisfy { $0.state == .ready } })
+        #expect(summary.nextSteps.contains { $0.contains("deployer restore sim web-01") })
+    }
+}
