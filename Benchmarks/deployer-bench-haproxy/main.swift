@@ -15,6 +15,9 @@
 //    Storage on the ARM simulator): the 16 records one host's deploy writes,
 //    each durable before the step goes on.
 //
+// 5. A faulty canary under load: from its first faulty answers to the verdict, and to it being out of
+//    service again.
+//
 //   deployer-bench-haproxy [--rounds 3] [--drains 20]     (the SSH part needs root, for sshd)
 
 import AzureSimulator
@@ -257,6 +260,77 @@ func journalCostPerHost(_ backend: any StateBackend, hosts: Int = 30) async thro
 let (localEnvironment, localTargets) = try writeEnvironment("local", ssh: nil)
 let local = try await overheadRounds(localEnvironment, localTargets)
 
+// 5. A faulty canary under load: the same environment with a canary stage (sampled every 500 ms),
+//    deployed with a `-faulty` version while 4 clients send requests through both HAProxy. From the
+//    canary back in its pools (its first faulty answers) to the verdict, and to the canary out of
+//    every pool again (the rollback's drain).
+final class CanaryTimings: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var restored: Date?
+    private var verdict: Date?
+    private var drained: Date?
+    private var drainsAfterVerdict = 0
+    let pools: Int
+    init(pools: Int) { self.pools = pools }
+    func emit(_ event: DeployEvent) {
+        lock.withLock {
+            switch event {
+            case .stepFinished(_, .restore, _, true, _, _) where verdict == nil: restored = Date()
+            case .canaryFinished: verdict = Date()
+            case .stepFinished(_, .drain, _, true, _, _) where verdict != nil:
+                drainsAfterVerdict += 1
+                if drainsAfterVerdict == pools { drained = Date() }
+            default: break
+            }
+        }
+    }
+    var result: (verdict: Double, outOfService: Double)? {
+        lock.withLock {
+            guard let restored, let verdict, let drained else { return nil }
+            return (verdict.timeIntervalSince(restored), drained.timeIntervalSince(restored))
+        }
+    }
+}
+let canaryInterval = 0.5
+var canaryVerdicts: [Double] = []
+var canaryOut: [Double] = []
+do {
+    let (environment, targets) = try writeEnvironment("local", ssh: nil)
+    var strategy = environment.strategy
+    strategy.canary = CanarySpec(
+        targets: .count(1), bake: .seconds(10), interval: .milliseconds(Int(canaryInterval * 1000)), minRequests: 50,
+        maxErrorRate: 0.02)
+    let loadStop = work + "/stop-canary-load"
+    let loader = Process()
+    loader.executableURL = URL(fileURLWithPath: labBinary)
+    loader.arguments = [
+        "load", "--url", "http://127.0.0.1:\(basePort - 99)/", "--url", "http://127.0.0.1:\(basePort - 98)/", "--concurrency", "4",
+        "--duration", "300s", "--stop-file", loadStop,
+    ]
+    loader.standardOutput = FileHandle.nullDevice
+    loader.standardError = FileHandle.nullDevice
+    try loader.run()
+    try await Task.sleep(for: .milliseconds(300))
+    for round in 1...5 {
+        let timings = CanaryTimings(pools: 2)
+        let ctx = try context(environment, targets, events: timings, version: "canary-\(round)-faulty")
+        let id = "bench-canary-\(round)"
+        let request = DeployRequest(
+            environment: environment.name, version: "canary-\(round)-faulty", strategy: strategy, hasPrepare: false, deployID: id,
+            holder: LockInfo(user: "bench", host: "localhost", pid: getpid(), since: Date(), deployID: id, command: "bench"))
+        let summary = try await DeployEngine(ctx).deploy(
+            request, journal: try await StateStore(LocalStateBackend(directory: work + "/state-local")).journal(id))
+        guard summary.outcome == .canaryFailed, summary.targets.first?.outcome == .rolledBack, let result = timings.result else {
+            fail("the faulty canary of round \(round) was not stopped and rolled back: \(summary.outcome) \(summary.targets)")
+        }
+        canaryVerdicts.append(result.verdict)
+        canaryOut.append(result.outOfService)
+    }
+    _ = FileManager.default.createFile(atPath: loadStop, contents: nil)
+    var raw: Int32 = 0
+    while waitpid(loader.processIdentifier, &raw, 0) < 0, errno == EINTR {}
+}
+
 // 2. The same over SSH.
 var overSSH: (overheads: [Double], deploys: [Double])?
 var journalOverSSH: [Double]?
@@ -366,6 +440,13 @@ if let journalOverSSH {
     print("journal per host over SSH: not measured (needs root and /usr/sbin/sshd)")
 }
 journalReport("Azure Blob Storage (the simulator's storage account on 127.0.0.1, one Append Block per record)", journalInBlob)
+print(
+    "faulty canary under load (sampled every \(Int(canaryInterval * 1000)) ms, verdict after 50 requests): verdict "
+        + "\(ms(percentile(canaryVerdicts, 0.5))) median (p95 \(ms(percentile(canaryVerdicts, 0.95))), "
+        + String(format: "%.1f", percentile(canaryVerdicts, 0.5) / canaryInterval)
+        + " sample periods) after its first faulty answers; out of every pool again "
+        + "\(ms(percentile(canaryOut, 0.5))) median (p95 \(ms(percentile(canaryOut, 0.95)))), over \(canaryVerdicts.count) deploys "
+        + "(target: the verdict within 2 sample periods) — " + (percentile(canaryVerdicts, 0.95) <= 2 * canaryInterval + 0.1 ? "met" : "NOT met"))
 print(
     "drain detected after the last session ended: median \(ms(percentile(latencies, 0.5))), p95 \(ms(percentile(latencies, 0.95))), "
         + "max \(ms(latencies.max() ?? 0)) over \(latencies.count) drains (target < 100 ms) — "

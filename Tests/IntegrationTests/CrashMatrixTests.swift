@@ -51,6 +51,19 @@ import Testing
         print("crash matrix, state in Blob Storage: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
     }
 
+    /// The same matrix with a canary stage (a bake of 1 s, sampled every 250 ms): kill points in the
+    /// middle of the bake are judged again by `resume`, and `abort` ends the deploy with every target
+    /// in service.
+    @Test func resumeAndAbortFinishCorrectlyWithACanaryStage() async throws {
+        let (points, tried) = try await matrix(
+            { _ in
+                Scratch.simulated().replacingOccurrences(
+                    of: "  health-timeout: 5s\n",
+                    with: "  health-timeout: 5s\n  canary: {targets: 1, bake: 1s, interval: 250ms, min-requests: 10}\n")
+            }, records: files("inventories/.deployer/sim/journal"))
+        print("crash matrix with a canary stage: \(points) kill points × resume/abort = \(tried) kill -9 runs, all recovered")
+    }
+
     /// A blob prefix of the scratch directory's own.
     private static func prefix(_ scratch: String) -> String {
         "run-" + String((scratch as NSString).lastPathComponent.filter { $0.isLetter || $0.isNumber || $0 == "-" }.prefix(40))
