@@ -26,9 +26,22 @@ struct BatchExecutor: Sendable {
         var outcome: DeploySummary.Outcome?
         let canary = request.strategy.canary
 
+        // A resumed deploy that was being undone (`on-failure: rollback`): the undoing is finished.
+        if let previous, let reason = previous.rollingBack {
+            outcome = .stopped
+            stopReason = reason
+            remaining = []
+            let touched = previous.planned.filter { previous.inFlight[$0] != nil || previous.finished[$0] != nil || previous.original[$0] != nil }
+            for rolled in await rollBackCanary(touched, previous: previous, runner: runner) {
+                results[rolled.target] = rolled
+                order.append(rolled.target)
+                if rolled.outcome == .interrupted { outcome = .interrupted }
+            }
+        }
+
         // A resumed deploy whose canary had been deployed: it is judged (again, from the start) or,
         // when it had failed, rolled back, before anything else.
-        if let canary, let previous {
+        if let canary, let previous, previous.rollingBack == nil {
             switch Self.canaryOnResume(previous) {
             case .none:
                 break
@@ -164,6 +177,21 @@ struct BatchExecutor: Sendable {
         // The check at the top of the loop does not see failures of the last batch.
         if outcome == nil, stopReason == nil, failures > limits.maxFailures {
             stopReason = "\(failures) target(s) failed, more than max-failures \(limits.maxFailures)"
+        }
+        // `on-failure: rollback`: a deploy that stopped is undone, every target it updated put back.
+        let stopped = outcome == .canaryFailed || (outcome == nil && (stopReason != nil || !remaining.isEmpty))
+        if stopped, request.strategy.onFailure == .rollback, previous?.rollingBack == nil {
+            let updated = order.compactMap { results[$0] }.filter { $0.outcome == .updated }
+            if !updated.isEmpty {
+                let reason = stopReason ?? "the deploy stopped"
+                try await journal.append(
+                    JournalRecord(at: ctx.clock.now(), kind: .deployRollingBack, deployID: request.deployID, message: reason))
+                ctx.events.emit(.notice(Notice(.warning, "\(reason): rolling back the \(updated.count) target(s) this deploy updated")))
+                for rolled in await rollBackFailedCanary(updated, runner: runner) {
+                    results[rolled.target] = rolled
+                    if rolled.outcome == .interrupted { outcome = .interrupted }
+                }
+            }
         }
 
         let finalOutcome: DeploySummary.Outcome
@@ -373,7 +401,10 @@ struct BatchExecutor: Sendable {
                     restored: done.restored)
                 rolled += await rollBackFailedCanary([result], runner: runner)
             } else if let original = previous.original[target], let from = original.version {
-                // Its rollback was stopped before it began (put back where it was): it runs the canary's version.
+                // Put back where it was before an update began: on its old version already, or (its
+                // rollback stopped before it began) on this deploy's.
+                let current = try? await ctx.fleet.targets().first { $0.id == target }?.version
+                if current == from { continue }
                 ctx.events.emit(.notice(Notice(.warning, "rolling \(target) back to \(from)")))
                 var back = await runner.run(
                     target, to: from, fromVersion: request.version, baseline: original.baseline, outcome: .rolledBack)

@@ -37,6 +37,8 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         case canaryStarted = "canary-started"
         /// Its verdict (`ok`; `message`: the figures that decided).
         case canaryFinished = "canary-finished"
+        /// The deploy stopped and `on-failure: rollback` undoes it: every target it updated goes back.
+        case deployRollingBack = "deploy-rolling-back"
         case abortRequested = "abort-requested"
         case deployInterrupted = "deploy-interrupted"
         case deployFinished = "deploy-finished"

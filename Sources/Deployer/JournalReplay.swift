@@ -15,6 +15,8 @@ public struct JournalReplay: Sendable, Equatable {
     public var abortRequested: Bool
     /// The targets of the first batch the deploy started (the canary, when there is one).
     public var firstBatch: [TargetID]?
+    /// The deploy stopped and is being undone (`on-failure: rollback`), for this reason.
+    public var rollingBack: String?
     /// Where the canary stands, when a bake began.
     public var canary: CanaryPhase?
     /// Each target's version and pool states before this deploy first touched it.
@@ -74,6 +76,8 @@ public struct JournalReplay: Sendable, Equatable {
             break
         case .batchStarted:
             if firstBatch == nil { firstBatch = record.targets ?? [] }
+        case .deployRollingBack:
+            rollingBack = record.message ?? "the deploy stopped"
         case .canaryStarted:
             canary = .baking(record.targets ?? [])
         case .canaryFinished:

@@ -34,27 +34,38 @@ struct Deploy: AsyncParsableCommand {
     var yes = false
 
     func run() async throws {
-        let argument = target.environment
         let control = DeployControl()
         let board = FlightBoard(Renderers.make(output))
         // First of all: a signal that comes while the environment is read still stops safely.
-        let handler = Session.installStopHandler(control, board: board, environment: argument, grace: try stopOptions.duration())
+        let handler = Session.installStopHandler(
+            control, board: board, environment: target.environment, grace: try stopOptions.duration())
         defer { handler.cancel() }
         let workspace = try Workspace.load(target)
         let version = try deployOptions.version(for: workspace)
         let strategy = try deployOptions.strategy(for: workspace)
+        try await Self.roll(
+            workspace, to: version, strategy: strategy, command: "deploy", argument: target.environment, yes: yes,
+            lockOptions: lockOptions, output: output, control: control, board: board, handler: handler)
+    }
+
+    /// Plans, confirms (on a terminal, without `yes`), locks, journals and rolls the fleet to
+    /// `version`: the whole of `deploy`, and of `rollback` once it knows which version.
+    static func roll(
+        _ workspace: Workspace, to version: String, strategy: Strategy, command: String, argument: String, yes: Bool,
+        lockOptions: LockOptions, output: OutputOptions, control: DeployControl, board: FlightBoard, handler: StopSignals
+    ) async throws {
         _ = try lockOptions.timeout()
         let context = try workspace.context(events: board, control: control, version: version)
         try await Session.refuseIfBusy(workspace, lock: context.lock, options: lockOptions, argument: argument)
         if let warning = workspace.stateDescription.warning { Console.error("warning: \(warning)") }
         let engine = DeployEngine(context)
         let deployID = Identity.newDeployID()
-        let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: "deploy")
+        let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: command)
 
         if !yes {
             guard Console.stdinIsTerminal, output.output == .text else {
                 throw CommandFailure(
-                    "error: not on a terminal: pass --yes to deploy without confirmation (see `deployer plan` first)",
+                    "error: not on a terminal: pass --yes to \(command) without confirmation (see `deployer plan` first)",
                     code: .badInput)
             }
             let plan = try await engine.plan(request)
@@ -64,7 +75,8 @@ struct Deploy: AsyncParsableCommand {
                 Console.out("Nothing to deploy.")
                 return
             }
-            print("\nDeploy \(version) to \(plan.deployOrder.count) target(s) of \(workspace.environment.name)? [y/N] ", terminator: "")
+            let verb = command == "rollback" ? "Roll back" : "Deploy"
+            print("\n\(verb) \(plan.deployOrder.count) target(s) of \(workspace.environment.name) to \(version)? [y/N] ", terminator: "")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 throw CommandFailure("Cancelled; nothing was changed.", code: .failed)
             }
@@ -73,7 +85,7 @@ struct Deploy: AsyncParsableCommand {
         try Session.refuseIfStopped(control)
         handler.onQuit {
             Session.auditBlocking(
-                workspace, command: "deploy", version: version,
+                workspace, command: command, version: version,
                 outcome: "interrupted: quit with \(board.outOfService.count) target(s) out of service", deployID: deployID)
         }
         let watch = Session.watch(workspace, holder: request.holder, control: control, deployID: deployID)
@@ -88,19 +100,19 @@ struct Deploy: AsyncParsableCommand {
                         try await Session.refuseUnfinished(workspace, argument: argument)
                         try await workspace.store.clearAbortRequest()
                         // Written before anything changes, so that a deploy killed mid-run is in the log too.
-                        try await Session.auditOrFail(workspace, command: "deploy", version: version, outcome: "started", deployID: deployID)
+                        try await Session.auditOrFail(workspace, command: command, version: version, outcome: "started", deployID: deployID)
                         started.withLock { $0 = true }
                     })
             }
         } catch {
             await Session.endWatch(watch, workspace, holder: request.holder)
             if started.withLock({ $0 }) {
-                await Session.audit(workspace, command: "deploy", version: version, outcome: "failed: \(UserFacing.describe(error))", deployID: deployID)
+                await Session.audit(workspace, command: command, version: version, outcome: "failed: \(UserFacing.describe(error))", deployID: deployID)
             }
             throw error
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
-        await Session.audit(workspace, command: "deploy", version: version, outcome: summary.outcome.rawValue, deployID: deployID)
+        await Session.audit(workspace, command: command, version: version, outcome: summary.outcome.rawValue, deployID: deployID)
         try Session.finish(summary, output: output)
     }
 }

@@ -328,6 +328,8 @@ public struct Strategy: Sendable, Equatable {
         case stop
         /// Stop, and put the current batch back on its previous version.
         case rollbackBatch = "rollback-batch"
+        /// Stop, and put every target this deploy updated back on its previous version.
+        case rollback
     }
 
     public enum DrainTimeoutPolicy: String, Sendable, Equatable, CaseIterable, Codable {

@@ -30,4 +30,48 @@ import Testing
         let after = try await rig.world.snapshot()
         #expect(after.targets[0].version == "v1" && after.targets[0].members["lb"]?.state == .ready)
     }
+
+    /// `on-failure: rollback`: a deploy that stops is undone, every target it updated put back on its
+    /// previous version; the failed one stays out, reported.
+    @Test func onFailureRollbackUndoesTheWholeDeploy() async throws {
+        let rig = SimulatedRig(
+            strategy: Strategy(batches: [.count(1)], maxFailures: 0, minInService: .count(4), onFailure: .rollback),
+            faults: SimulatedFaults(failingTargets: ["web-04"]))
+        let summary = try await rig.engine.deploy(rig.request(), journal: rig.journal)
+        #expect(summary.outcome == .stopped)
+        #expect(summary.targets.map(\.outcome) == [.rolledBack, .rolledBack, .rolledBack, .failed])
+        let after = try await rig.world.snapshot()
+        #expect(after.targets.allSatisfy { $0.version == "v1" })
+        #expect(after.targets.filter { $0.id != "web-04" }.allSatisfy { $0.members.values.allSatisfy { $0.state == .ready } })
+        #expect(try await rig.journal.records().contains { $0.kind == .deployRollingBack })
+        #expect(await rig.world.violations == [])
+    }
+
+    /// A deploy stopped while it was being undone has its undoing finished by `resume`.
+    @Test func anInterruptedRollbackOfTheWholeDeployIsFinishedByResume() async throws {
+        let rig = SimulatedRig(
+            strategy: Strategy(batches: [.count(1)], maxFailures: 0, minInService: .count(4), onFailure: .rollback),
+            faults: SimulatedFaults(failingTargets: ["web-04"]),
+            events: { InterruptOnNotice(control: $0, containing: "rolling back the 3 target(s)") })
+        let first = try await rig.engine.deploy(rig.request(), journal: rig.journal)
+        #expect(first.outcome == .interrupted)
+        let engine = DeployEngine(
+            DeployContext(
+                fleet: rig.world, traffic: rig.world, health: rig.world, lock: rig.lock, clock: rig.clock, pollInterval: .seconds(1),
+                metrics: rig.world))
+        let summary = try await engine.resume(rig.request(), journal: rig.journal)
+        #expect(summary.outcome == .stopped)
+        let after = try await rig.world.snapshot()
+        #expect(after.targets.allSatisfy { $0.version == "v1" }, "\(after.targets.map(\.version))")
+        #expect(try await rig.lock.current() == nil)
+    }
+}
+
+/// Interrupts the deploy at the first notice containing `text`.
+private struct InterruptOnNotice: EventSink {
+    let control: DeployControl
+    let containing: String
+    func emit(_ event: DeployEvent) {
+        if case .notice(let notice) = event, notice.message.contains(containing) { control.requestInterrupt() }
+    }
 }
