@@ -143,6 +143,15 @@ public struct DeployEngine: Sendable {
         guard let replay = JournalReplay(records), !replay.isFinished else {
             throw DeployerError("there is no unfinished deploy of \(request.environment) to abort")
         }
+        // A failed canary, or a deploy being undone by `on-failure: rollback`, was stopped in the
+        // middle of putting targets back: ending it here means finishing that, not leaving a faulty
+        // version in service.
+        var failedCanary = false
+        if case .failed = replay.canary { failedCanary = true }
+        if failedCanary || replay.rollingBack != nil {
+            ctx.events.emit(.notice(Notice(.info, "finishing the rollback the deploy had begun before ending it")))
+            return try await resume(request, journal: journal)
+        }
         try await takeOverLock(replay: replay, holder: request.holder)
         let started = ctx.clock.now()
         let undo = Undo(ctx: ctx, strategy: request.strategy)

@@ -212,3 +212,29 @@ private struct VersionlessFleet: Fleet {
         #expect(summary.nextSteps.contains { $0.contains("deployer restore sim web-01") })
     }
 }
+
+@Suite struct CanaryAbortTests {
+    /// An abort of a deploy stopped in the middle of its canary's rollback finishes the rollback: a
+    /// faulty version is never left in service.
+    @Test func abortingAfterAFailedVerdictFinishesTheRollback() async throws {
+        let recorder = CanaryTests.Recorder { event, seen in
+            guard case .notice = event else { return false }
+            return seen.contains { if case .canaryFinished = $0 { true } else { false } }
+        }
+        var strategy = Strategy(batches: [.count(2)], maxUnavailable: .count(2), minInService: .count(4))
+        strategy.canary = CanaryTests.spec
+        let rig = SimulatedRig(strategy: strategy, events: { _ in recorder })
+        recorder.control.withLock { $0 = rig.control }
+        let first = try await rig.engine.deploy(rig.request("v2-faulty"), journal: rig.journal)
+        #expect(first.outcome == .interrupted)
+        let engine = DeployEngine(
+            DeployContext(
+                fleet: rig.world, traffic: rig.world, health: rig.world, lock: rig.lock, clock: rig.clock, pollInterval: .seconds(1),
+                metrics: rig.world))
+        let summary = try await engine.abort(rig.request("v2-faulty"), journal: rig.journal)
+        #expect(summary.outcome == .canaryFailed)
+        let state = try await rig.world.snapshot()
+        #expect(state.targets.allSatisfy { $0.version == "v1" && $0.members.values.allSatisfy { $0.state == .ready } })
+        #expect(try await rig.lock.current() == nil)
+    }
+}
