@@ -181,7 +181,11 @@ struct BatchExecutor: Sendable {
         // `on-failure: rollback`: a deploy that stopped is undone, every target it updated put back.
         let stopped = outcome == .canaryFailed || (outcome == nil && (stopReason != nil || !remaining.isEmpty))
         if stopped, request.strategy.onFailure == .rollback, previous?.rollingBack == nil {
-            let updated = order.compactMap { results[$0] }.filter { $0.outcome == .updated }
+            // The failed ones first: they are out of service already, and back on their old version
+            // they may serve again, making room for the others.
+            let all = order.compactMap { results[$0] }
+            let updated = all.filter { $0.outcome == .failed && !$0.restored && $0.fromVersion != nil && $0.version != $0.fromVersion }
+                + all.filter { $0.outcome == .updated }
             if !updated.isEmpty {
                 let reason = stopReason ?? "the deploy stopped"
                 try await journal.append(
@@ -494,6 +498,17 @@ struct BatchExecutor: Sendable {
         let baselines = (try? await journal.records()).flatMap(JournalReplay.init)?.finished
         for result in batch where result.outcome != .interrupted {
             guard let from = result.fromVersion, result.version != from else { continue }
+            // Taking it out again must keep the floor and max-unavailable, like any batch: a target
+            // that cannot be taken out stays where it is, reported.
+            if let state = try? await ctx.readState(), state.isInService(result.target),
+                Planner.room(limits: limits, state: state) < 1
+            {
+                var kept = result
+                kept.message = "not rolled back to \(from): taking it out of service now would break min-in-service or max-unavailable"
+                ctx.events.emit(.notice(Notice(.warning, "\(result.target): \(kept.message ?? "")")))
+                rolled.append(kept)
+                continue
+            }
             ctx.events.emit(.notice(Notice(.warning, "rolling \(result.target) back to \(from)")))
             var back = await runner.run(
                 result.target, to: from, fromVersion: result.version, baseline: baselines?[result.target]?.baseline,

@@ -32,10 +32,12 @@ import Testing
     }
 
     /// `on-failure: rollback`: a deploy that stops is undone, every target it updated put back on its
-    /// previous version; the failed one stays out, reported.
+    /// previous version, one at a time within the floor; the failed one (its rollback fails too)
+    /// stays out, reported.
     @Test func onFailureRollbackUndoesTheWholeDeploy() async throws {
         let rig = SimulatedRig(
-            strategy: Strategy(batches: [.count(1)], maxFailures: 0, minInService: .count(4), onFailure: .rollback),
+            strategy: Strategy(
+                batches: [.count(1)], maxUnavailable: .count(2), maxFailures: 0, minInService: .count(4), onFailure: .rollback),
             faults: SimulatedFaults(failingTargets: ["web-04"]))
         let summary = try await rig.engine.deploy(rig.request(), journal: rig.journal)
         #expect(summary.outcome == .stopped)
@@ -47,14 +49,28 @@ import Testing
         #expect(await rig.world.violations == [])
     }
 
+    /// The floor holds while a deploy is undone: with max-unavailable 1 and the failed target out,
+    /// no other can be taken out again, so they stay on the new version, reported.
+    @Test func onFailureRollbackNeverBreaksTheFloor() async throws {
+        let rig = SimulatedRig(
+            strategy: Strategy(batches: [.count(1)], maxFailures: 0, minInService: .count(4), onFailure: .rollback),
+            faults: SimulatedFaults(failingTargets: ["web-04"]))
+        let summary = try await rig.engine.deploy(rig.request(), journal: rig.journal)
+        #expect(summary.outcome == .stopped)
+        #expect(await rig.world.violations == [])
+        let kept = summary.targets.filter { $0.outcome == .updated }
+        #expect(kept.count == 3 && kept.allSatisfy { $0.message?.contains("would break min-in-service or max-unavailable") == true })
+    }
+
     /// A deploy stopped while it was being undone has its undoing finished by `resume`.
     @Test func anInterruptedRollbackOfTheWholeDeployIsFinishedByResume() async throws {
         let rig = SimulatedRig(
-            strategy: Strategy(batches: [.count(1)], maxFailures: 0, minInService: .count(4), onFailure: .rollback),
+            strategy: Strategy(
+                batches: [.count(1)], maxUnavailable: .count(2), maxFailures: 0, minInService: .count(4), onFailure: .rollback),
             faults: SimulatedFaults(failingTargets: ["web-04"]),
             events: { InterruptOnNotice(control: $0, containing: "rolling back the 3 target(s)") })
         let first = try await rig.engine.deploy(rig.request(), journal: rig.journal)
-        #expect(first.outcome == .interrupted)
+        #expect(first.outcome == .interrupted, "\(first.targets.map { "\($0.target) \($0.outcome) \($0.message ?? "")" })")
         let engine = DeployEngine(
             DeployContext(
                 fleet: rig.world, traffic: rig.world, health: rig.world, lock: rig.lock, clock: rig.clock, pollInterval: .seconds(1),
