@@ -70,7 +70,7 @@ struct History: AsyncParsableCommand {
             ]
         }
         Console.out("\(workspace.environment.name): the last \(entries.count) command(s), from \(workspace.store.backend.location)")
-        Console.out(Format.table([["when", "who", "from", "what", "versions", "result", "took"]] + rows).joined(separator: "\n"))
+        Console.out(Format.table([["when", "who", "host", "what", "versions", "result", "took"]] + rows).joined(separator: "\n"))
     }
 
     /// Folds the audit lines into one entry per command: a deploy's "started" line and its end become

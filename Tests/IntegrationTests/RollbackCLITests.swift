@@ -25,5 +25,17 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("--to"), "\(bad.stderr)")
         let audit = try String(contentsOfFile: scratch.path + "/inventories/.deployer/sim/audit.log", encoding: .utf8)
         #expect(audit.contains("\"command\":\"rollback\""), "the audit log names the rollback")
+
+        // The history: one row per command, the deploy's start and end folded together.
+        let history = try DeployerProcess.run(["history", "sim"], in: scratch.path)
+        #expect(history.status == 0, "\(history.stderr)")
+        let rows = history.stdout.split(separator: "\n").filter { $0.contains(" deploy ") || $0.contains(" rollback ") }
+        #expect(rows.count == 3, "\(history.stdout)")
+        #expect(rows.first?.contains("v1 → v2") == true && rows.first?.contains("succeeded") == true, "\(history.stdout)")
+        #expect(rows.last?.contains("v1 → v0.9") == true, "\(history.stdout)")
+        let json = try DeployerProcess.run(["history", "sim", "--output", "json", "--last", "2"], in: scratch.path)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.map { $0["command"] as? String } == ["rollback", "rollback"])
+        #expect(entries.last?["version"] as? String == "v0.9" && entries.last?["outcome"] as? String == "succeeded")
     }
 }
