@@ -26,6 +26,8 @@ struct Validate: ParsableCommand {
               deployer validate manifests/monolith
               deployer validate -f docker-compose.yml -f docker-compose-test.yml
               deployer validate --format github .    # annotations in a GitHub Actions log
+              deployer validate --format azure-pipelines .   # issues in an Azure Pipelines run
+              deployer validate --format sarif . > deployer.sarif   # for code scanning
               deployer validate --rules
 
             Exit status: 0 clean (warnings allowed unless --strict), 1 problems found, 2 usage or I/O error.
@@ -33,6 +35,8 @@ struct Validate: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, github, json
+        case azurePipelines = "azure-pipelines"
+        case sarif
     }
 
     @Argument(help: "Files or directories to check (default: inventories and manifests, those that exist).")
@@ -44,7 +48,8 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Variables for compose interpolation, instead of the project's .env (repeatable).", valueName: "FILE"))
     var envFiles: [String] = []
 
-    @Option(help: "text, github (GitHub Actions annotations) or json (an array of objects).")
+    @Option(
+        help: "text, github (GitHub Actions annotations), azure-pipelines (##vso[task.logissue] lines), sarif (SARIF 2.1.0, for code scanning) or json (an array of objects).")
     var format: Format = .text
 
     @Flag(help: "Fail on warnings too.")
@@ -94,6 +99,14 @@ struct Validate: ParsableCommand {
             if !text.isEmpty { Console.out(text) }
         case .json:
             Console.out(DiagnosticRenderer.json(diagnostics))
+        case .azurePipelines:
+            let text = DiagnosticRenderer.azurePipelines(diagnostics)
+            if !text.isEmpty { Console.out(text) }
+        case .sarif:
+            Console.out(
+                DiagnosticRenderer.sarif(
+                    diagnostics, toolVersion: DeployerCommand.configuration.version,
+                    workingDirectory: FileManager.default.currentDirectoryPath))
         }
         if diagnostics.contains(where: { $0.rule == "file-not-found" && $0.location == nil }) {
             throw ExitCode(ExitStatus.badInput.rawValue)

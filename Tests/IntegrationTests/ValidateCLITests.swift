@@ -82,6 +82,38 @@ import Testing
         let github = try DeployerProcess.run(["validate", "--format", "github", "-f", "compose.yaml", "-f", "compose.ci.yaml"], in: directory)
         #expect(github.stdout.contains("::error file=compose.ci.yaml,line=3,col=16,title=compose/undefined-network::"), "\(github.stdout)")
         #expect(!github.stdout.contains("hunter2"))
+
+        let azure = try DeployerProcess.run(
+            ["validate", "--format", "azure-pipelines", "-f", "compose.yaml", "-f", "compose.ci.yaml"], in: directory)
+        #expect(azure.status == 1)
+        #expect(
+            azure.stdout.contains(
+                "##vso[task.logissue type=error;sourcepath=compose.ci.yaml;linenumber=3;columnnumber=16;code=compose/undefined-network;]"),
+            "\(azure.stdout)")
+        #expect(azure.stdout.split(separator: "\n").count == records.count, "one issue per finding")
+        #expect(!azure.stdout.contains("hunter2"))
+
+        let sarif = try DeployerProcess.run(["validate", "--format", "sarif", "-f", "compose.yaml", "-f", "compose.ci.yaml"], in: directory)
+        #expect(sarif.status == 1)
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        #expect(rules.map { $0["id"] as? String ?? "" } == RuleCatalog.all.map(\.id))
+        let results = try #require(run["results"] as? [[String: Any]])
+        #expect(results.count == records.count)
+        for result in results {
+            let id = try #require(result["ruleId"] as? String)
+            let position = try #require(result["ruleIndex"] as? Int)
+            #expect(rules[position]["id"] as? String == id, "ruleIndex points at its rule")
+            #expect(["error", "warning"].contains(result["level"] as? String ?? ""))
+        }
+        let network = try #require(results.first { $0["ruleId"] as? String == "compose/undefined-network" })
+        let place = try #require(((network["locations"] as? [[String: Any]])?.first?["physicalLocation"]) as? [String: Any])
+        #expect((place["artifactLocation"] as? [String: Any])?["uri"] as? String == "compose.ci.yaml")
+        #expect((place["region"] as? [String: Any])?["startLine"] as? Int == 3 && (place["region"] as? [String: Any])?["startColumn"] as? Int == 16)
+        #expect(!sarif.stdout.contains("hunter2"))
     }
 
     @Test func rulesAreListedWithWhatTheyCatch() throws {
