@@ -48,7 +48,7 @@ struct Abort: AsyncParsableCommand {
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
         await Session.audit(workspace, command: "abort", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
-        if output.output == .text {
+        if output.format != .json {
             Console.out(Reports.summary(summary))
             Console.out(try await Versions.table(context))
         }

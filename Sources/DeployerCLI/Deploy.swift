@@ -63,7 +63,7 @@ struct Deploy: AsyncParsableCommand {
         let request = workspace.request(version: version, strategy: strategy, deployID: deployID, command: command)
 
         if !yes {
-            guard Console.stdinIsTerminal, output.output == .text else {
+            guard Console.stdinIsTerminal, output.format == .text else {
                 throw CommandFailure(
                     "error: not on a terminal: pass --yes to \(command) without confirmation (see `deployer plan` first)",
                     code: .badInput)

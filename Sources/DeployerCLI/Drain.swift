@@ -87,13 +87,13 @@ enum ManualCommand {
         }
         await Session.endWatch(watch, workspace, holder: holder)
         await Session.audit(workspace, command: "\(command) \(name)", outcome: "done")
-        switch output.output {
+        switch output.format {
         case .json:
             Console.out(JSONText.line([
                 "target": name, "command": command, "changed": result.0.changed.map(\.rawValue),
                 "unchanged": result.0.unchanged.map(\.rawValue), "warnings": result.0.warnings,
             ]))
-        case .text:
+        case .text, .azurePipelines, .github:
             for warning in result.0.warnings { Console.error("warning: \(warning)") }
             Console.out(result.1)
         }

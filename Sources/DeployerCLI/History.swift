@@ -20,7 +20,11 @@ struct History: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Show the last N commands (0: all).", valueName: "N"))
     var last = 20
     @Option(help: ArgumentHelp("text (a table) or json.", valueName: "format"))
-    var output: OutputOptions.Format = .text
+    var output: OutputFormat = .text
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     /// One command of the audit log.
     struct Entry: Encodable, Equatable {

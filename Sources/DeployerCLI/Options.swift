@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Manifests
 
 /// The environment a command works on, and where deployer keeps its state.
@@ -19,16 +20,31 @@ struct OutputOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text
         case json
+        /// Plain lines with Azure Pipelines logging commands (`##[group]`, `##vso[task.logissue]`, …).
+        case azurePipelines = "azure-pipelines"
+        /// Plain lines with GitHub Actions workflow commands (`::group::`, `::error::`) and a job summary.
+        case github
     }
 
     @Option(
         help: ArgumentHelp(
-            "text (a live view on a terminal, plain lines otherwise) or json (JSON lines for CI).",
+            "text (a live view on a terminal, plain lines otherwise), json (JSON lines), azure-pipelines or github "
+                + "(plain lines with the CI's own commands).",
+            discussion: "Default: azure-pipelines when TF_BUILD=True (an Azure Pipelines agent), github when GITHUB_ACTIONS=true, text elsewhere.",
             valueName: "format"))
-    var output: Format = .text
+    var output: Format?
 
     @Flag(help: "Plain lines even on a terminal (no live view, no colour).")
     var plain = false
+
+    /// The format asked for, or the one the CI says it is.
+    var format: Format {
+        if let output { return output }
+        let environment = ProcessInfo.processInfo.environment
+        if environment["TF_BUILD"]?.lowercased() == "true" { return .azurePipelines }
+        if environment["GITHUB_ACTIONS"] == "true" { return .github }
+        return .text
+    }
 }
 
 /// Options of the commands that take the lock.

@@ -23,9 +23,9 @@ struct Plan: AsyncParsableCommand {
         let context = try workspace.context(events: DiscardingEventSink(), version: version)
         let request = workspace.request(version: version, strategy: strategy, deployID: "plan", command: "plan")
         let plan = try await DeployEngine(context).plan(request)
-        switch output.output {
+        switch output.format {
         case .json: Console.out(JSONText.pretty(plan))
-        case .text:
+        case .text, .azurePipelines, .github:
             Console.out(Reports.plan(plan, strategy: strategy))
             Console.out(workspace.stateLines.joined(separator: "\n"))
         }

@@ -7,8 +7,10 @@ import Synchronization
 /// lines with `--output json`.
 enum Renderers {
     static func make(_ options: OutputOptions) -> any EventSink {
-        switch options.output {
+        switch options.format {
         case .json: return JSONLinesRenderer()
+        case .azurePipelines: return CIRenderer(.azurePipelines)
+        case .github: return CIRenderer(.github)
         case .text:
             if Console.stdoutIsTerminal, !options.plain, ProcessInfo.processInfo.environment["TERM"] != "dumb" {
                 return LiveRenderer(color: Console.colorAllowed)

@@ -67,8 +67,8 @@ enum Reports {
         return out.joined(separator: "\n")
     }
 
-    static func summary(_ summary: DeploySummary) -> String {
-        var out: [String] = [""]
+    /// The summary's first line.
+    static func title(_ summary: DeploySummary) -> String {
         let title: String
         switch summary.outcome {
         case .succeeded: title = "Deployed \(summary.version) to \(summary.environment)"
@@ -79,7 +79,30 @@ enum Reports {
         case .aborted: title = "Deploy of \(summary.version) to \(summary.environment) aborted"
         case .nothingToDo: title = "Nothing to do: \(summary.environment) already runs \(summary.version)"
         }
-        out.append(title)
+        return title
+    }
+
+    /// The summary as markdown, for `$GITHUB_STEP_SUMMARY`: the title, a table of targets, the totals,
+    /// the capacity and what to do next.
+    static func markdown(_ summary: DeploySummary) -> String {
+        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var out = ["### \(cell(title(summary)))", ""]
+        if !summary.targets.isEmpty {
+            out += ["| target | result |", "| --- | --- |"]
+            out += summary.targets.map { "| \(cell($0.target.rawValue)) | \(cell(Format.outcome($0))) |" }
+            out.append("")
+        }
+        let updated = summary.targets.filter { $0.outcome == .updated }.count
+        out.append(
+            "Deploy `\(summary.deployID)`: \(Format.seconds(summary.seconds)), \(updated) updated, \(summary.failed.count) failed, "
+                + "\(summary.skipped.count) already current; at least \(summary.lowestInService) target(s) in service throughout "
+                + "(floor \(summary.minInService)).")
+        for step in summary.nextSteps { out.append("- \(cell(step))") }
+        return out.joined(separator: "\n") + "\n\n"
+    }
+
+    static func summary(_ summary: DeploySummary) -> String {
+        var out: [String] = ["", title(summary)]
         if !summary.targets.isEmpty {
             out += Format.table([["target", "result"]] + summary.targets.map { [$0.target.rawValue, Format.outcome($0)] })
         }

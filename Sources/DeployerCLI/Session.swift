@@ -216,7 +216,7 @@ enum Session {
 
     /// Prints a summary in the chosen format and turns its outcome into the exit status.
     static func finish(_ summary: DeploySummary, output: OutputOptions) throws {
-        if output.output == .text { Console.out(Reports.summary(summary)) }
+        if output.format != .json { Console.out(Reports.summary(summary)) }
         let status = ExitStatus(summary.outcome)
         if status != .success { throw CommandFailure("", code: status) }
     }

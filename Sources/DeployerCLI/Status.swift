@@ -28,7 +28,7 @@ struct Status: AsyncParsableCommand {
         do {
             state = try await context.readState()
         } catch {
-            if let haproxy, output.output == .text {
+            if let haproxy, output.format != .json {
                 Console.out(HAProxyStatus.text(haproxy))
                 throw CommandFailure("error: cannot read every load balancer of \(workspace.environment.name) (above)", code: .failed)
             }
@@ -39,14 +39,14 @@ struct Status: AsyncParsableCommand {
         let holderGone: Bool? = if let lock { await Identity.isGone(lock, in: workspace.store) } else { nil }
         let lockText: String? = if let lock { await Self.describe(lock, workspace) } else { nil }
         let rows = state.targets.map { Row(target: $0, state: state, inFlight: unfinished?.replay.inFlight[$0.id]) }
-        switch output.output {
+        switch output.format {
         case .json:
             Console.out(JSONText.pretty(Report(
                 environment: workspace.environment.name, targets: rows, lock: lock,
                 lockHolderGone: holderGone, lockDescription: lockText, state: workspace.store.backend.location,
                 stateShared: workspace.store.backend.isShared, unfinishedDeploy: unfinished.map { UnfinishedDeploy($0.replay) },
                 haproxy: haproxy?.map(HAProxyStatus.LoadBalancer.init))))
-        case .text:
+        case .text, .azurePipelines, .github:
             Console.out(text(workspace, rows: rows, pools: state.pools, lock: lockText, unfinished: unfinished?.replay))
             if let leftover = try await workspace.localLeftover() { Console.out(leftover.message(target.environment)) }
             if let haproxy { Console.out("\n" + HAProxyStatus.text(haproxy)) }

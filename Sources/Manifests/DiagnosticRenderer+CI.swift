@@ -17,14 +17,14 @@ extension DiagnosticRenderer {
     }
 
     /// What the agent reads back as the message: `%`, CR and LF escaped.
-    static func azureData(_ text: String) -> String {
+    public static func azureData(_ text: String) -> String {
         text.replacingOccurrences(of: "%", with: "%AZP25")
             .replacingOccurrences(of: "\r", with: "%0D")
             .replacingOccurrences(of: "\n", with: "%0A")
     }
 
     /// A property value: as data, and `;` and `]`, which would end it.
-    static func azureProperty(_ text: String) -> String {
+    public static func azureProperty(_ text: String) -> String {
         azureData(text).replacingOccurrences(of: ";", with: "%3B").replacingOccurrences(of: "]", with: "%5D")
     }
 

@@ -89,13 +89,15 @@ public enum DiagnosticRenderer {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func escapeData(_ text: String) -> String {
+    /// A GitHub Actions workflow command's message: `%`, CR and LF escaped.
+    public static func escapeData(_ text: String) -> String {
         text.replacingOccurrences(of: "%", with: "%25")
             .replacingOccurrences(of: "\r", with: "%0D")
             .replacingOccurrences(of: "\n", with: "%0A")
     }
 
-    static func escapeProperty(_ text: String) -> String {
+    /// A GitHub Actions workflow command's property value: as data, and `:` and `,`.
+    public static func escapeProperty(_ text: String) -> String {
         escapeData(text)
             .replacingOccurrences(of: ":", with: "%3A")
             .replacingOccurrences(of: ",", with: "%2C")
