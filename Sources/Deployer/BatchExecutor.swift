@@ -88,6 +88,14 @@ struct BatchExecutor: Sendable {
                 stopReason = admission.reason
                 break
             }
+            // `hooks.pre-batch`: a failure stops the deploy before this batch is touched.
+            let batchVariables = [
+                "DEPLOYER_BATCH": String(batchIndex + 1), "DEPLOYER_TARGETS": admission.batch.map(\.rawValue).joined(separator: " "),
+            ]
+            if let run = await hook(.preBatch, batchVariables), !run.succeeded {
+                stopReason = "the pre-batch hook failed (\(run.status)), before batch \(batchIndex + 1)"
+                break
+            }
             lowest = min(lowest, admission.lowestInService)
             let admitted = Set(admission.batch)
             remaining = ArraySlice(remaining.filter { !admitted.contains($0) })
@@ -132,6 +140,9 @@ struct BatchExecutor: Sendable {
             }
             try await journal.append(JournalRecord(at: ctx.clock.now(), kind: .batchFinished, deployID: request.deployID))
             ctx.events.emit(.batchFinished(index: batchIndex))
+            if let run = await hook(.postBatch, batchVariables), !run.succeeded {
+                ctx.events.emit(.notice(Notice(.warning, "the post-batch hook of batch \(batchIndex) failed: \(run.status)")))
+            }
 
             if batchResults.contains(where: { $0.outcome == .interrupted }) { outcome = .interrupted; break }
             if batchResults.contains(where: { $0.outcome == .aborted }) || ctx.control.abortRequested {
@@ -278,6 +289,28 @@ struct BatchExecutor: Sendable {
             i += 1
         }
         return count
+    }
+
+    // MARK: Hooks
+
+    /// Runs a batch hook, if the environment has one: its output shown as it comes, how it ended
+    /// journaled.
+    private func hook(_ point: HookSpec.Point, _ extra: [String: String]) async -> HookRun? {
+        guard let hooks = ctx.hooks else { return nil }
+        var variables = extra
+        variables["DEPLOYER_ENVIRONMENT"] = request.environment
+        variables["DEPLOYER_VERSION"] = request.version
+        variables["DEPLOYER_DEPLOY_ID"] = request.deployID
+        let events = ctx.events
+        let source = TargetID("hook \(point.rawValue)")
+        guard let run = await hooks.run(point, variables: variables, onLine: { events.emit(.output(target: source, line: $0)) })
+        else { return nil }
+        _ = try? await journal.append(
+            JournalRecord(
+                at: ctx.clock.now(), kind: .hookRan, deployID: request.deployID, ok: run.succeeded,
+                message: "\(run.description)" + (run.tail.isEmpty ? "" : "\n" + run.tail)))
+        if !run.succeeded { ctx.events.emit(.notice(Notice(.warning, run.description))) }
+        return run
     }
 
     // MARK: Canary

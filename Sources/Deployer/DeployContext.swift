@@ -14,14 +14,17 @@ public struct DeployContext: Sendable {
     public var pollInterval: Duration
     /// The targets' traffic, for canary verdicts (nil where the provider has no statistics).
     public var metrics: (any TrafficMetrics)?
+    /// The environment's batch hooks (nil: none).
+    public var hooks: (any DeployHooks)?
 
     public init(
         fleet: any Fleet, traffic: any TrafficController, health: any HealthProbe, lock: any DeployLock,
         clock: any DeployClock = SystemClock(), events: any EventSink = DiscardingEventSink(),
         control: DeployControl = DeployControl(), pollInterval: Duration = .milliseconds(500),
-        metrics: (any TrafficMetrics)? = nil
+        metrics: (any TrafficMetrics)? = nil, hooks: (any DeployHooks)? = nil
     ) {
         self.metrics = metrics
+        self.hooks = hooks
         self.fleet = fleet
         self.traffic = traffic
         self.health = health

@@ -39,6 +39,8 @@ public struct JournalRecord: Sendable, Equatable, Codable {
         case canaryFinished = "canary-finished"
         /// The deploy stopped and `on-failure: rollback` undoes it: every target it updated goes back.
         case deployRollingBack = "deploy-rolling-back"
+        /// A hook ran (`step`-less; `message`: which, how it ended, its last lines of output).
+        case hookRan = "hook-ran"
         case abortRequested = "abort-requested"
         case deployInterrupted = "deploy-interrupted"
         case deployFinished = "deploy-finished"

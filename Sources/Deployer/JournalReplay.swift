@@ -72,7 +72,7 @@ public struct JournalReplay: Sendable, Equatable {
 
     private mutating func apply(_ record: JournalRecord) {
         switch record.kind {
-        case .deployStarted, .batchFinished, .deployInterrupted:
+        case .deployStarted, .batchFinished, .deployInterrupted, .hookRan:
             break
         case .batchStarted:
             if firstBatch == nil { firstBatch = record.targets ?? [] }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Manifests
 
 /// The targets of an environment and the means to update them (a simulated fleet, SSH hosts, a VMSS).
 public protocol Fleet: Sendable {
@@ -142,4 +143,32 @@ public struct SystemClock: DeployClock {
     public init() {}
     public func now() -> Date { Date() }
     public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+}
+
+/// The environment's hooks (`hooks:`), run where deployer runs.
+public protocol DeployHooks: Sendable {
+    /// Runs the hook of `point`, if the environment has one, with `variables` added to its
+    /// environment; its output lines go to `onLine`. Nil when there is no such hook.
+    func run(
+        _ point: HookSpec.Point, variables: [String: String], onLine: @escaping @Sendable (String) -> Void
+    ) async -> HookRun?
+}
+
+/// How a hook ended.
+public struct HookRun: Sendable, Equatable {
+    public var point: HookSpec.Point
+    public var succeeded: Bool
+    /// "exit 0 in 0.2 s", "exit 3 in 1.1 s", "stopped at its timeout of 5m", "could not start: …".
+    public var status: String
+    /// Its last lines of output (at most 4 KiB), for the journal.
+    public var tail: String
+
+    public init(point: HookSpec.Point, succeeded: Bool, status: String, tail: String) {
+        self.point = point
+        self.succeeded = succeeded
+        self.status = status
+        self.tail = tail
+    }
+
+    public var description: String { "\(point.rawValue) hook: \(status)" }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Deployer
 import Foundation
 import Manifests
+import Providers
 import Synchronization
 
 struct Deploy: AsyncParsableCommand {
@@ -99,6 +100,14 @@ struct Deploy: AsyncParsableCommand {
                         try Session.refuseIfStopped(control)
                         try await Session.refuseUnfinished(workspace, argument: argument)
                         try await workspace.store.clearAbortRequest()
+                        // `hooks.pre-deploy`: with the lock held and nothing touched yet; a failure stops here.
+                        if let run = await Self.hook(.preDeploy, workspace, version: version, deployID: deployID, board: board),
+                            !run.succeeded
+                        {
+                            await Session.audit(
+                                workspace, command: command, version: version, outcome: "refused: \(run.description)", deployID: deployID)
+                            throw CommandFailure("error: the pre-deploy hook failed (\(run.status)); nothing was changed", code: .failed)
+                        }
                         // Written before anything changes, so that a deploy killed mid-run is in the log too.
                         try await Session.auditOrFail(workspace, command: command, version: version, outcome: "started", deployID: deployID)
                         started.withLock { $0 = true }
@@ -108,11 +117,46 @@ struct Deploy: AsyncParsableCommand {
             await Session.endWatch(watch, workspace, holder: request.holder)
             if started.withLock({ $0 }) {
                 await Session.audit(workspace, command: command, version: version, outcome: "failed: \(UserFacing.describe(error))", deployID: deployID)
+                _ = await Self.hook(
+                    .onFailure, workspace, version: version, deployID: deployID, board: board,
+                    result: ("failed", ExitStatus.failed.rawValue), journal: true)
             }
             throw error
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
         await Session.audit(workspace, command: command, version: version, outcome: summary.outcome.rawValue, deployID: deployID)
+        let succeeded = [.succeeded, .completedWithFailures, .nothingToDo].contains(summary.outcome)
+        _ = await Self.hook(
+            succeeded ? .postDeploy : .onFailure, workspace, version: version, deployID: deployID, board: board,
+            result: (summary.outcome.rawValue, ExitStatus(summary.outcome).rawValue), journal: summary.outcome != .nothingToDo)
         try Session.finish(summary, output: output)
+    }
+
+    /// Runs a deploy-level hook with what happened in its variables (the result and exit code, once
+    /// there is one); its output is shown, and, with `journal`, how it ended goes to the deploy's journal.
+    static func hook(
+        _ point: HookSpec.Point, _ workspace: Workspace, version: String, deployID: String, board: FlightBoard,
+        result: (outcome: String, exitCode: Int32)? = nil, journal: Bool = false
+    ) async -> HookRun? {
+        guard let hooks = workspace.hooks else { return nil }
+        var variables = [
+            "DEPLOYER_ENVIRONMENT": workspace.environment.name, "DEPLOYER_VERSION": version, "DEPLOYER_DEPLOY_ID": deployID,
+            "DEPLOYER_USER": Identity.user,
+        ]
+        if let result {
+            variables["DEPLOYER_RESULT"] = result.outcome
+            variables["DEPLOYER_EXIT_CODE"] = String(result.exitCode)
+        }
+        let source = TargetID("hook \(point.rawValue)")
+        guard let run = await hooks.run(point, variables: variables, onLine: { board.emit(.output(target: source, line: $0)) })
+        else { return nil }
+        if !run.succeeded { board.emit(.notice(Notice(.warning, run.description))) }
+        if journal, let stored = try? await workspace.store.journal(deployID) {
+            _ = try? await stored.append(
+                JournalRecord(
+                    at: Date(), kind: .hookRan, deployID: deployID, ok: run.succeeded,
+                    message: run.description + (run.tail.isEmpty ? "" : "\n" + run.tail)))
+        }
+        return run
     }
 }

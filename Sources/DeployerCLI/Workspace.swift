@@ -167,9 +167,24 @@ struct Workspace: Sendable {
         return true
     }
 
-    /// Wires the environment's providers into a deploy context.
+    /// Wires the environment's providers and hooks into a deploy context.
     /// - Parameter version: the version being deployed, for `{{ version }}` in health URLs.
     func context(events: any EventSink, control: DeployControl = DeployControl(), version: String? = nil) throws -> DeployContext {
+        var context = try providerContext(events: events, control: control, version: version)
+        context.hooks = hooks
+        return context
+    }
+
+    /// The environment's hooks, run in its file's directory.
+    var hooks: LocalHooks? {
+        guard !environment.hooks.isEmpty else { return nil }
+        var secrets: [String] = []
+        if case .azureBlob(let spec) = environment.state, let name = spec.keyVariable { secrets.append(name) }
+        let directory = (environment.file as NSString).deletingLastPathComponent
+        return LocalHooks(spec: environment.hooks, directory: directory.isEmpty ? "." : directory, secrets: secrets)
+    }
+
+    private func providerContext(events: any EventSink, control: DeployControl, version: String?) throws -> DeployContext {
         let lock = store.lock
         switch environment.targets {
         case .simulated(let spec):

@@ -24,6 +24,8 @@ public struct Environment: Sendable, Equatable {
     public var state: StateSpec = .local(directory: nil)
     /// No `state:` section: `state` is the default.
     public var stateIsDefault = true
+    /// Commands run where deployer runs around a deploy and its batches (`hooks:`).
+    public var hooks = HookSpec()
     /// Where notable keys were written, by dotted path (`strategy.batch`, `targets`), for diagnostics
     /// that can only be made once the fleet is known.
     public var locations: [String: SourceLocation]
@@ -425,4 +427,30 @@ public struct SSHOptions: Sendable, Equatable {
     public var connectTimeout: Duration?
 
     public init() {}
+}
+
+/// `hooks:` — shell commands run where deployer runs, in the environment file's directory, at points of
+/// a deploy, with what happened in `DEPLOYER_*` variables (see docs/environment.md, "Hooks").
+public struct HookSpec: Sendable, Equatable {
+    /// Where a hook runs.
+    public enum Point: String, Sendable, Equatable, CaseIterable, Codable {
+        /// Once the lock is held, before anything is touched; a failure stops the deploy there.
+        case preDeploy = "pre-deploy"
+        /// Before each batch; a failure stops the deploy before that batch.
+        case preBatch = "pre-batch"
+        /// After each batch; a failure is a warning.
+        case postBatch = "post-batch"
+        /// After a deploy that succeeded (exit 0 or 3).
+        case postDeploy = "post-deploy"
+        /// After a deploy that failed, stopped, was interrupted or aborted, or whose canary failed.
+        case onFailure = "on-failure"
+    }
+
+    public var commands: [Point: String] = [:]
+    /// How long one hook may run before it is stopped (and counts as failed).
+    public var timeout: Duration = .seconds(300)
+
+    public init() {}
+
+    public var isEmpty: Bool { commands.isEmpty }
 }

@@ -5,7 +5,7 @@ import Foundation
 public enum EnvironmentLoader {
     static let topKeys = [
         "name", "description", "version", "targets", "load-balancers", "deploy", "prepare", "health", "strategy", "ssh",
-        "state",
+        "state", "hooks",
     ]
 
     /// Loads and checks the environment file at `path`; its inventory, if any, is loaded and checked too.
@@ -96,6 +96,7 @@ struct EnvironmentBuilder {
         if strategy.canary != nil, let targets { checkCanary(targets: targets, loadBalancers: loadBalancers) }
 
         let ssh = value("ssh").map { readSSH($0.value) } ?? SSHOptions()
+        let hooks = value("hooks").map { readHooks($0.value) } ?? HookSpec()
         let state = value("state").map { readState($0.value, name: name, targets: targets, loadBalancers: loadBalancers) }
         guard let targets, let action, let health, let ssh else { return nil }
         var environment = Environment(
@@ -103,6 +104,7 @@ struct EnvironmentBuilder {
             loadBalancers: loadBalancers, prepare: prepare, action: action, health: health, strategy: strategy,
             locations: locations)
         environment.ssh = ssh
+        environment.hooks = hooks
         if let state {
             guard let state else { return nil }
             environment.state = state
@@ -111,6 +113,29 @@ struct EnvironmentBuilder {
             environment.state = defaultState(name: name, targets: targets, loadBalancers: loadBalancers)
         }
         return environment
+    }
+
+    // MARK: Hooks
+
+    mutating func readHooks(_ node: YAMLNode) -> HookSpec {
+        var hooks = HookSpec()
+        guard let pairs = reader.mapping(node, "hooks") else { return hooks }
+        reader.checkKeys(pairs, allowed: HookSpec.Point.allCases.map(\.rawValue) + ["timeout"], in: "hooks")
+        for pair in pairs {
+            if pair.key == "timeout" {
+                if let timeout = reader.duration(pair.value, "hooks.timeout") { hooks.timeout = timeout }
+                continue
+            }
+            guard let point = HookSpec.Point(rawValue: pair.key), let command = reader.string(pair.value, "hooks.\(pair.key)") else {
+                continue
+            }
+            if command.trimmingCharacters(in: .whitespaces).isEmpty {
+                reader.error("`hooks.\(pair.key)` is empty: give the command to run, or remove the key", at: pair.value.location, rule: "wrong-type")
+                continue
+            }
+            hooks.commands[point] = command
+        }
+        return hooks
     }
 
     // MARK: SSH
