@@ -5,9 +5,9 @@ SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
-APT_PACKAGES ?= ca-certificates git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
+APT_PACKAGES ?= ca-certificates chromium git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
 
-.PHONY: all build release demo demo-haproxy demo-azure lab-down test bench install deps clean
+.PHONY: all build release demo demo-haproxy demo-azure lab-down test bench install deps clean report-picture
 
 all: build
 
@@ -32,7 +32,7 @@ demo: release
 	@rm -rf $(DEMO_STATE)
 	.build/release/deployer plan simulated --state-dir $(DEMO_STATE)
 	@echo
-	.build/release/deployer deploy simulated --yes --state-dir $(DEMO_STATE)
+	.build/release/deployer deploy simulated --yes --state-dir $(DEMO_STATE) --report $(DEMO_STATE)/report.html
 	@echo
 	.build/release/deployer status simulated --state-dir $(DEMO_STATE)
 
@@ -46,6 +46,11 @@ demo-haproxy: release
 # (Application Gateway drain), test-vmss and consumers-vmss on it; drains and restores one instance.
 demo-azure: release
 	scripts/demo-azure.sh
+
+# Renders the report `make demo` wrote (.demo-state/report.html) with headless Chromium into
+# docs/report.png, the picture the README shows.
+report-picture: demo
+	scripts/report-picture.sh $(DEMO_STATE)/report.html docs/report.png
 
 lab-down:
 	@if [ -x .build/release/deployer-lab ]; then .build/release/deployer-lab down --dir /tmp/deployer-lab; fi

@@ -95,11 +95,13 @@ public struct DeployEngine: Sendable {
             ctx.events.emit(.finished(summary))
             return summary
         }
-        try await journal.append(
-            JournalRecord(
-                at: started, kind: .deployStarted, deployID: request.deployID, environment: request.environment,
-                version: request.version, targets: plan.deployOrder, user: request.holder.user,
-                host: request.holder.host))
+        var first = JournalRecord(
+            at: started, kind: .deployStarted, deployID: request.deployID, environment: request.environment,
+            version: request.version, targets: plan.deployOrder, user: request.holder.user,
+            host: request.holder.host)
+        first.fleetSize = plan.limits.fleetSize
+        first.minInService = plan.limits.minInService
+        try await journal.append(first)
         let fromVersions = Dictionary(uniqueKeysWithValues: plan.targets.map { ($0.id, $0.version) })
         let run = BatchExecutor(
             ctx: ctx, journal: journal, request: request, limits: plan.limits, fromVersions: fromVersions)

@@ -21,6 +21,9 @@ public struct JournalRecord: Sendable, Equatable, Codable {
     public var outcome: String?
     public var user: String?
     public var host: String?
+    /// On `deploy-started`: the fleet's size and the floor (min-in-service), for reports.
+    public var fleetSize: Int?
+    public var minInService: Int?
 
     public enum Kind: String, Sendable, Equatable, Codable {
         case deployStarted = "deploy-started"

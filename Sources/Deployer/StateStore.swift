@@ -195,7 +195,11 @@ public actor StoredJournal: Journal {
         self.key = key
         self.onDurable = onDurable
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds: a report's timeline needs sub-second steps.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         self.encoder = encoder
         self.count = try await Self.records(backend: backend, key: key).last?.seq ?? 0
@@ -245,7 +249,13 @@ public actor StoredJournal: Journal {
     static func records(backend: any StateBackend, key: String) async throws -> [JournalRecord] {
         guard let data = try await backend.read(key) else { return [] }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        // With milliseconds, or whole seconds as journals written before them have.
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time: \(text)"))
+        }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
         var records: [JournalRecord] = []
         for (index, line) in lines.enumerated() {

@@ -34,6 +34,12 @@ struct Deploy: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation (required when not on a terminal).")
     var yes = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Write the deploy's report to FILE when it ends, also when it failed or was interrupted (html, svg, .md or .json by extension).",
+            valueName: "FILE"))
+    var report: String?
+
     func run() async throws {
         let control = DeployControl()
         let board = FlightBoard(Renderers.make(output))
@@ -46,16 +52,18 @@ struct Deploy: AsyncParsableCommand {
         let strategy = try deployOptions.strategy(for: workspace)
         try await Self.roll(
             workspace, to: version, strategy: strategy, command: "deploy", argument: target.environment, yes: yes,
-            lockOptions: lockOptions, output: output, control: control, board: board, handler: handler)
+            lockOptions: lockOptions, output: output, control: control, board: board, handler: handler, report: report)
     }
 
     /// Plans, confirms (on a terminal, without `yes`), locks, journals and rolls the fleet to
     /// `version`: the whole of `deploy`, and of `rollback` once it knows which version.
     static func roll(
         _ workspace: Workspace, to version: String, strategy: Strategy, command: String, argument: String, yes: Bool,
-        lockOptions: LockOptions, output: OutputOptions, control: DeployControl, board: FlightBoard, handler: StopSignals
+        lockOptions: LockOptions, output: OutputOptions, control: DeployControl, board: FlightBoard, handler: StopSignals,
+        report: String? = nil
     ) async throws {
         _ = try lockOptions.timeout()
+        let reportFormat = try report.map { try Report.format(nil, file: $0) }
         let context = try workspace.context(events: board, control: control, version: version)
         try await Session.refuseIfBusy(workspace, lock: context.lock, options: lockOptions, argument: argument)
         if let warning = workspace.stateDescription.warning { Console.error("warning: \(warning)") }
@@ -115,6 +123,9 @@ struct Deploy: AsyncParsableCommand {
             }
         } catch {
             await Session.endWatch(watch, workspace, holder: request.holder)
+            if started.withLock({ $0 }), let report, let reportFormat {
+                await Self.writeReport(workspace, deployID: deployID, to: report, format: reportFormat)
+            }
             if started.withLock({ $0 }) {
                 await Session.audit(workspace, command: command, version: version, outcome: "failed: \(UserFacing.describe(error))", deployID: deployID)
                 _ = await Self.hook(
@@ -125,11 +136,26 @@ struct Deploy: AsyncParsableCommand {
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
         await Session.audit(workspace, command: command, version: version, outcome: summary.outcome.rawValue, deployID: deployID)
+        if let report, let reportFormat, summary.outcome != .nothingToDo {
+            await Self.writeReport(workspace, deployID: deployID, to: report, format: reportFormat)
+        }
         let succeeded = [.succeeded, .completedWithFailures, .nothingToDo].contains(summary.outcome)
         _ = await Self.hook(
             succeeded ? .postDeploy : .onFailure, workspace, version: version, deployID: deployID, board: board,
             result: (summary.outcome.rawValue, ExitStatus(summary.outcome).rawValue), journal: summary.outcome != .nothingToDo)
         try Session.finish(summary, output: output)
+    }
+
+    /// Writes the deploy's report from its journal; a report that cannot be written is a warning (the
+    /// deploy's own outcome stands).
+    static func writeReport(_ workspace: Workspace, deployID: String, to file: String, format: ReportRenderer.Format) async {
+        do {
+            guard let built = try await Report.report(workspace, deployID: deployID) else { return }
+            try Report.write(ReportRenderer.render(built, as: format), to: file)
+            Console.error("Report: \(file)")
+        } catch {
+            Console.error("warning: the report was not written: \(UserFacing.describe(error))")
+        }
     }
 
     /// Runs a deploy-level hook with what happened in its variables (the result and exit code, once

@@ -29,7 +29,7 @@ struct DeployerCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Plan.self, Deploy.self, Rollback.self, Status.self, History.self, Drain.self, Restore.self, Resume.self, Abort.self,
+            Plan.self, Deploy.self, Rollback.self, Status.self, History.self, Report.self, Drain.self, Restore.self, Resume.self, Abort.self,
             Validate.self, Compose.self, Helm.self, Lock.self, StateCommand.self,
             Simulate.self,
         ]
