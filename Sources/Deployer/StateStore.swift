@@ -9,6 +9,8 @@ public struct StateStore: Sendable {
     public init(_ backend: any StateBackend) { self.backend = backend }
 
     static let lockKey = "lock.json"
+    /// The lock's key, for backends' own checks of it (`isProtected`).
+    public static var lockFile: String { lockKey }
     static let auditKey = "audit.log"
     static let versionsKey = "versions.json"
     static let abortKey = "abort-requested"

@@ -95,17 +95,19 @@ enum Session {
             var tick = 0
             var held = false
             while !Task.isCancelled {
-                if tick % Int(Identity.heartbeatInterval.seconds) == 0 {
-                    try? await store.beat(holder, at: Date())
-                    // A lock taken from under a running deploy (its lease broken, released by force):
-                    // it is no longer alone, so it stops at the next step boundary, resumable.
-                    // (Only once it held the lock: the watch begins while the lock is still being waited for.)
-                    let holds = control != nil && workspace.lockIsInStore ? try? await store.stillHolds(holder) : nil
-                    if holds == true { held = true }
-                    if let control, held, holds == false {
+                if tick % Int(Identity.heartbeatInterval.seconds) == 0 { try? await store.beat(holder, at: Date()) }
+                // A lock taken from under a running deploy (its lease broken, taken over): it is no
+                // longer alone, so it stops at the next step boundary, resumable. Looked at every
+                // second once the lock was seen to be this deploy's (the watch begins while the lock is
+                // still waited for). No lock at all is this deploy's own release as it ends.
+                if let control, workspace.lockIsInStore, let current = try? await store.lock.current() {
+                    if current == holder { held = true }
+                    let leased = current == holder ? (try? await store.backend.isProtected(StateStore.lockFile)) ?? true : true
+                    let lost = current != holder || !leased
+                    if held, lost {
                         Console.error(
-                            "error: the deploy lock at \(store.backend.location) is no longer this deploy's (taken over, released "
-                                + "by force, or its lease broken): stopping at the next step boundary")
+                            "error: the deploy lock at \(store.backend.location) is no longer this deploy's (taken over, or its "
+                                + "lease broken): stopping at the next step boundary")
                         control.requestInterrupt()
                         return
                     }
