@@ -41,11 +41,7 @@ struct Deploy: AsyncParsableCommand {
     var report: String?
 
     func run() async throws {
-        let control = DeployControl()
-        let board = FlightBoard(Renderers.make(output))
-        // First of all: a signal that comes while the environment is read still stops safely.
-        let handler = Session.installStopHandler(
-            control, board: board, environment: target.environment, grace: try stopOptions.duration())
+        let (control, board, handler) = try Session.begin(target, stop: stopOptions, output: output)
         defer { handler.cancel() }
         let workspace = try Workspace.load(target)
         let version = try deployOptions.version(for: workspace)

@@ -17,10 +17,7 @@ struct Resume: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let control = DeployControl()
-        let board = FlightBoard(Renderers.make(output))
-        let handler = Session.installStopHandler(
-            control, board: board, environment: target.environment, grace: try stopOptions.duration())
+        let (control, board, handler) = try Session.begin(target, stop: stopOptions, output: output)
         defer { handler.cancel() }
         let workspace = try Workspace.load(target)
         guard let unfinished = try await workspace.unfinishedJournal() else {

@@ -30,10 +30,7 @@ struct Rollback: AsyncParsableCommand {
     var yes = false
 
     func run() async throws {
-        let control = DeployControl()
-        let board = FlightBoard(Renderers.make(output))
-        let handler = Session.installStopHandler(
-            control, board: board, environment: target.environment, grace: try stopOptions.duration())
+        let (control, board, handler) = try Session.begin(target, stop: stopOptions, output: output)
         defer { handler.cancel() }
         let workspace = try Workspace.load(target)
         var options = DeployOptions()

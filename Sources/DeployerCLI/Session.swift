@@ -151,6 +151,18 @@ enum Session {
     }
 
     /// SIGINT, SIGTERM, SIGHUP: stop safely; again, or after `grace`, quit at once naming what is left.
+    /// What a command that rolls targets sets up first: its control, its live view, and the handler
+    /// that makes a signal stop it safely (installed first of all, so that a signal that comes while
+    /// the environment is read still stops safely). Cancel the handler when the command ends.
+    static func begin(
+        _ target: EnvironmentOptions, stop: StopOptions, output: OutputOptions
+    ) throws -> (control: DeployControl, board: FlightBoard, handler: StopSignals) {
+        let control = DeployControl()
+        let board = FlightBoard(Renderers.make(output))
+        let handler = installStopHandler(control, board: board, environment: target.environment, grace: try stop.duration())
+        return (control, board, handler)
+    }
+
     static func installStopHandler(
         _ control: DeployControl, board: FlightBoard, environment: String, grace: Duration
     ) -> StopSignals {
