@@ -6,7 +6,8 @@ import Synchronization
 /// Plain lines, with the CI's own commands around them: a collapsible group per batch, progress, an
 /// issue for every failed target, warning and failed canary, and the outcome in the CI's terms.
 /// Azure Pipelines: `##[group]`, `##vso[task.setprogress]`, `##vso[task.logissue]`,
-/// `##vso[task.complete result=SucceededWithIssues]` for exit 3. GitHub Actions: `::group::`,
+/// `##vso[task.complete result=SucceededWithIssues]` for exit 3, and the summary as markdown through
+/// `##vso[task.uploadsummary]` (written to `$AGENT_TEMPDIRECTORY`). GitHub Actions: `::group::`,
 /// `::error::` / `::warning::`, and the summary as markdown appended to `$GITHUB_STEP_SUMMARY`.
 final class CIRenderer: EventSink {
     enum Kind { case azurePipelines, github }
@@ -71,6 +72,12 @@ final class CIRenderer: EventSink {
         switch kind {
         case .azurePipelines:
             Console.out("##vso[task.setprogress value=100;]deploying")
+            // The summary as markdown on the run's Extensions tab: a file the agent reads after the step.
+            let folder = ProcessInfo.processInfo.environment["AGENT_TEMPDIRECTORY"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()
+            let file = (folder as NSString).appendingPathComponent("deployer-\(summary.deployID).md")
+            if (try? Reports.markdown(summary).write(toFile: file, atomically: true, encoding: .utf8)) != nil {
+                Console.out("##vso[task.uploadsummary]\(DiagnosticRenderer.azureData(file))")
+            }
             if summary.outcome == .completedWithFailures {
                 Console.out(
                     "##vso[task.complete result=SucceededWithIssues;]\(summary.failed.count) target(s) failed within max-failures")

@@ -12,8 +12,12 @@ import Testing
     @Test func azurePipelinesGetsGroupsProgressIssuesAndSucceededWithIssues() throws {
         let scratch = try Self.environment(failing: true)
         defer { scratch.remove() }
-        let result = try DeployerProcess.run(["deploy", "sim", "--yes"], in: scratch.path, environment: ["TF_BUILD": "True"])
+        let result = try DeployerProcess.run(
+            ["deploy", "sim", "--yes"], in: scratch.path, environment: ["TF_BUILD": "True", "AGENT_TEMPDIRECTORY": scratch.path])
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let upload = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("##vso[task.uploadsummary]") })
+        let markdown = try String(contentsOfFile: String(upload.dropFirst("##vso[task.uploadsummary]".count)), encoding: .utf8)
+        #expect(markdown.hasPrefix("### Deployed v2 to sim, with failures"), "\(markdown)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("##[group]batch 1/2: web-1, web-2") && lines.contains("##[endgroup]"), "\(result.stdout)")
         #expect(lines.contains("##vso[task.setprogress value=0;]deploying") && lines.contains("##vso[task.setprogress value=100;]deploying"))
@@ -21,7 +25,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("##vso[task.complete result=SucceededWithIssues;]") }, "exit 3 is SucceededWithIssues")
         #expect(result.stdout.contains("Deployed v2 to sim, with failures"), "the plain summary as well")
 
-        let plain = try DeployerProcess.run(["deploy", "sim", "--yes", "--output", "text"], in: scratch.path, environment: ["TF_BUILD": "True"])
+        let plain = try DeployerProcess.run(
+            ["deploy", "sim", "--yes", "--output", "text"], in: scratch.path, environment: ["TF_BUILD": "True", "AGENT_TEMPDIRECTORY": scratch.path])
         #expect(!plain.stdout.contains("##vso["), "--output text wins over the CI's variable")
     }
 

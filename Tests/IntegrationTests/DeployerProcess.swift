@@ -100,6 +100,9 @@ struct DeployerProcess {
         var env = ProcessInfo.processInfo.environment
         env["DEPLOYER_STATE_DIR"] = nil
         env["DEPLOYER_TEST_STOP_AT_RECORD"] = nil
+        // The CI running these tests is not the CI of the deploys they make: plain output, and
+        // nothing written to the job's summary (a test sets these itself when it means them).
+        for variable in ["TF_BUILD", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AGENT_TEMPDIRECTORY"] { env[variable] = nil }
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
         process.environment = env
