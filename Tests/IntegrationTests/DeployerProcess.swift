@@ -52,11 +52,38 @@ struct DeployerProcess {
         }
     }
 
-    final class Running {
-        let process: Process
+    /// A child started with posix_spawn and reaped by us alone. Not Foundation's `Process`: it keeps
+    /// a socket per child until it sees the child exit, and its run loop watches them with
+    /// select(), which overflows past 1,024 descriptors — hundreds of kill -9 runs get there.
+    final class Child: @unchecked Sendable {
+        let processIdentifier: Int32
+        private let lock = NSLock()
+        private var status: Int32?
+
+        init(pid: Int32) { processIdentifier = pid }
+
+        /// Whether it still runs (a stopped child runs); reaps it when it has ended.
+        var isRunning: Bool {
+            lock.withLock {
+                if status != nil { return false }
+                var raw: Int32 = 0
+                let reaped = waitpid(processIdentifier, &raw, WNOHANG)
+                if reaped == processIdentifier {
+                    status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+                    return false
+                }
+                return reaped == 0
+            }
+        }
+
+        var exitStatus: Int32? { lock.withLock { status } }
+    }
+
+    final class Running: @unchecked Sendable {
+        let process: Child
         let out: URL
         let err: URL
-        init(process: Process, out: URL, err: URL) {
+        init(process: Child, out: URL, err: URL) {
             self.process = process
             self.out = out
             self.err = err
@@ -66,20 +93,10 @@ struct DeployerProcess {
             try? FileManager.default.removeItem(at: err)
         }
         /// Waits until the process exits (bounded) and returns its exit status, or nil at the timeout.
-        /// Reaps the child itself: Foundation's `isRunning` can stay true while a daemon the child
-        /// started still holds descriptors it inherited (deployer-lab starts HAProxy and backends).
         func wait(timeout: Double) -> Int32? {
-            let pid = process.processIdentifier
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                var raw: Int32 = 0
-                let reaped = waitpid(pid, &raw, WNOHANG)
-                if reaped == pid { return raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
-                if reaped < 0 {
-                    // Already reaped by Foundation.
-                    process.waitUntilExit()
-                    return process.terminationStatus
-                }
+                if !process.isRunning { return process.exitStatus ?? -1 }
                 usleep(5_000)
             }
             return nil
@@ -93,10 +110,6 @@ struct DeployerProcess {
     static func start(
         _ arguments: [String], in directory: String, environment: [String: String] = [:], binary: String = binary
     ) throws -> Running {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env["DEPLOYER_STATE_DIR"] = nil
         env["DEPLOYER_TEST_STOP_AT_RECORD"] = nil
@@ -105,23 +118,44 @@ struct DeployerProcess {
         for variable in ["TF_BUILD", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "AGENT_TEMPDIRECTORY"] { env[variable] = nil }
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }
-        process.environment = env
         // In the temporary directory, never in `directory` (which may be the checkout itself).
         let id = UUID().uuidString
         let out = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-out-\(id)")
         let err = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-err-\(id)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        // One launch at a time: Foundation's Process.run is not safe to call from several threads at
-        // once (suites run in parallel), and was seen to crash the test process doing so.
-        try launching.withLock { try process.run() }
-        return Running(process: process, out: out, err: err)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Signals as a shell would leave them, whatever the test process ignores or blocks.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Through a shell that changes directory and then becomes deployer (`exec`: the same pid).
+        let argv = (["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory, binary] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            throw SpawnFailure(description: "cannot start \(binary): \(String(cString: strerror(status)))")
+        }
+        return Running(process: Child(pid: pid), out: out, err: err)
     }
 
-    private static let launching = NSLock()
+    struct SpawnFailure: Error, CustomStringConvertible { var description: String }
 
     /// Whether the process is stopped (SIGSTOP), from /proc.
     static func isStopped(_ pid: Int32) -> Bool {
