@@ -182,8 +182,14 @@ public actor BlobStateBackend: StateBackend {
     /// is alone.
     public func isProtected(_ key: String) async throws -> Bool {
         guard leasedKeys.contains(key) else { return true }
-        guard let current = try await head(key) else { return false }
-        return current.leaseState == "leased"
+        // A lock is created, then leased: between the two it is briefly unleased. A lease that is
+        // gone a second later as well was broken.
+        for attempt in 0..<2 {
+            guard let current = try await head(key) else { return false }
+            if current.leaseState == "leased" { return true }
+            if attempt == 0 { try await Task.sleep(for: .seconds(1)) }
+        }
+        return false
     }
 
     // MARK: Blobs
