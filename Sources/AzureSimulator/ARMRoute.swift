@@ -32,6 +32,8 @@ enum ARMRoute: Equatable {
     case operation(subscription: String, provider: Provider, location: String, id: String, resultForm: Bool)
     case scaleSet(subscription: String, group: String, name: String, child: ScaleSetChild)
     case gateway(subscription: String, group: String, name: String)
+    /// A gateway's Azure Monitor metrics (`…/providers/Microsoft.Insights/metrics`).
+    case gatewayMetrics(subscription: String, group: String, name: String)
     /// A storage account (`listKeys` for its POST …/listKeys).
     case storageAccount(subscription: String, group: String, name: String, listKeys: Bool)
     /// The Blob service of a scenario storage account, path-style.
@@ -68,7 +70,8 @@ enum ARMRoute: Equatable {
 
     var isARM: Bool {
         switch self {
-        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .storageAccount, .unknownARM: return true
+        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .gatewayMetrics, .storageAccount, .unknownARM:
+            return true
         default: return false
         }
     }
@@ -99,6 +102,11 @@ enum ARMRoute: Equatable {
         let name = segments[7]
         if lower[5] == "microsoft.network", lower[6] == "applicationgateways", lower.count == 8 {
             return .gateway(subscription: subscription, group: group, name: name)
+        }
+        if lower[5] == "microsoft.network", lower[6] == "applicationgateways", lower.count == 11,
+            Array(lower[8...]) == ["providers", "microsoft.insights", "metrics"]
+        {
+            return .gatewayMetrics(subscription: subscription, group: group, name: name)
         }
         if lower[5] == "microsoft.storage", lower[6] == "storageaccounts" {
             if lower.count == 8 { return .storageAccount(subscription: subscription, group: group, name: name, listKeys: false) }
@@ -143,6 +151,7 @@ enum ARMRoute: Equatable {
     var resourceType: String {
         switch self {
         case .gateway: return "applicationGateways"
+        case .gatewayMetrics: return "metrics"
         case .storageAccount: return "storageAccounts"
         case .operation(_, _, _, _, _): return "locations/operations"
         case .scaleSet(_, _, _, let child):

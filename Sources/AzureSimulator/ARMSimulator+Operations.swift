@@ -221,7 +221,9 @@ extension ARMSimulator {
     }
 
     /// Pool id (lower-cased) → NIC ipConfiguration ids of instances whose model joins that pool by reference.
-    func poolMembers() -> [String: [String]] {
+    func poolMembers() -> [String: [String]] { Self.poolMembers(scaleSets) }
+
+    static func poolMembers(_ scaleSets: [ScaleSetRecord]) -> [String: [String]] {
         var members: [String: [String]] = [:]
         for set in scaleSets {
             for pool in set.referencedPools {

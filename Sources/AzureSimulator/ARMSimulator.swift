@@ -15,6 +15,8 @@ public actor ARMSimulator {
     /// Storage accounts by name, with their containers and blobs.
     var storage: [String: StorageAccountRecord] = [:]
     var blobETags = BlobETags()
+    /// What every gateway's backend servers have served (their Azure Monitor metrics).
+    var traffic = TrafficLedger()
     /// How far the storage clock runs ahead of the wall clock (`advanceStorageClock`).
     var storageClockShift: TimeInterval = 0
     /// Every request answered (control API excluded), oldest first; the last 10 000 are kept.
@@ -26,9 +28,13 @@ public actor ARMSimulator {
     static let logLimit = 10_000
     static let operationLimit = 10_000
 
+    /// The clock of the gateways' traffic (their metrics); the wall clock unless a test sets its own.
+    let trafficClock: @Sendable () -> Date
+
     /// A simulator in the scenario's initial state, with the scenario's faults armed.
-    public init(scenario: SimulatorScenario) {
+    public init(scenario: SimulatorScenario, trafficClock: @escaping @Sendable () -> Date = { Date() }) {
         self.scenario = scenario
+        self.trafficClock = trafficClock
         let sets = scenario.scaleSets.map {
             ScaleSetRecord(spec: $0, subscription: scenario.subscription, location: scenario.location)
         }
@@ -50,6 +56,7 @@ public actor ARMSimulator {
             storage[account.name] = StorageAccountRecord(spec: account, etag: { etags.next(now: now) }, now: now)
         }
         blobETags = etags
+        Self.observe(&traffic, gateways: gateways, scaleSets: scaleSets, now: trafficClock())
     }
 
     /// Answers one request: the control API, the token endpoints, or ARM (bearer token required).
@@ -63,12 +70,14 @@ public actor ARMSimulator {
             try? await Task.sleep(for: .milliseconds(Int((fault.seconds ?? 0) * 1000)))
         }
         advance()
+        observeTraffic()
         var response: SimulatedResponse
         if case .blob(let address) = route {
             response = blobRequest(request, address: address, requestID: requestID, fault: fault)
         } else {
             response = faultResponse(fault, request: request, route: route) ?? answer(request, route: route, fault: fault)
         }
+        observeTraffic()
         decorate(&response, request: request, route: route, requestID: requestID, fault: fault)
         record(request, response: response, requestID: requestID, fault: fault)
         return response
@@ -131,6 +140,9 @@ public actor ARMSimulator {
         case .gateway(let subscription, let group, let name):
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return gatewayRequest(request, group: group, name: name, fault: fault)
+        case .gatewayMetrics(let subscription, let group, let name):
+            guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
+            return gatewayMetrics(request, group: group, name: name)
         case .storageAccount(let subscription, let group, let name, let listKeys):
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return storageAccountRequest(request, group: group, name: name, listKeys: listKeys)
