@@ -105,7 +105,8 @@ extension ARMSimulator {
 
     private func metric(_ definition: MetricDefinition, gateway: GatewayRecord, query: MetricsQuery, now: Date) -> JSONValue {
         let aggregations = query.aggregations.isEmpty ? [definition.primaryAggregation.lowercased()] : query.aggregations
-        let split = query.filters.filter(\.splits).map { $0.dimension.lowercased() }
+        // Every dimension the filter names splits the series (one per value), unless `rollupby` names it.
+        let split = query.filters.map { $0.dimension.lowercased() }.filter { !query.rollUp.contains($0) }
         let gatewayKey = gateway.id.lowercased()
         // Series key (dimension values in `split` order) → per bucket totals.
         var series: [[String]: [TrafficLedger.Totals]] = [:]
@@ -208,7 +209,7 @@ extension ARMSimulator {
 struct MetricsQuery {
     struct Problem: Error { var message: String }
 
-    /// One `Dimension eq 'value'` group of `$filter` (values joined by `or`; `*` splits by the dimension).
+    /// One `Dimension eq 'value'` group of `$filter` (values joined by `or`; `*` is every value).
     struct Filter {
         var dimension: String
         var values: [String]
@@ -225,6 +226,8 @@ struct MetricsQuery {
     var filters: [Filter]
     var top: Int
     var namespace: String?
+    /// Dimensions (lower-cased) whose values are added up rather than split (`rollupby`).
+    var rollUp: Set<String>
 
     static func parse(_ request: SimulatedRequest, now: Date) -> Result<MetricsQuery, Problem> {
         func value(_ name: String) -> String? { request.queryValue(name).flatMap { $0.isEmpty ? nil : $0 } }
@@ -283,7 +286,8 @@ struct MetricsQuery {
         return .success(
             MetricsQuery(
                 names: names, start: start, end: end, intervalText: intervalText, buckets: buckets, aggregations: aggregations,
-                filters: filters, top: top, namespace: value("metricnamespace")))
+                filters: filters, top: top, namespace: value("metricnamespace"),
+                rollUp: Set((value("rollupby") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })))
     }
 
     static func parseTime(_ text: String) -> Date? {

@@ -21,6 +21,11 @@ struct Simulate: AsyncParsableCommand {
                             A bearer token is required; any api-version of the form
                             YYYY-MM-DD[-preview] is accepted.
                             Storage accounts: GET, POST listKeys.
+                            Gateway metrics (Azure Monitor): GET {gateway}/providers/
+                            Microsoft.Insights/metrics, BackendResponseStatus and
+                            BackendLastByteResponseTime by BackendServer, BackendPool,
+                            HttpStatusGroup; timespan, interval (PT1M… or FULL),
+                            aggregation, $filter, top, rollupby.
                   Blob      path-style at /{account}/ (the account's
                             primaryEndpoints.blob): containers, block and append
                             blobs (ranges, Append Block with appendpos), metadata,
@@ -48,7 +53,10 @@ struct Simulate: AsyncParsableCommand {
                     rolling-upgrade, tags, extension: {name, type, publisher,
                     version, force-update-tag, command}}]
                   gateways: [{resource-group, name, drain-timeout, concurrent-put
-                    (supersede|busy), pools: [{name, from-scale-set, addresses}]}]
+                    (supersede|busy), pools: [{name, from-scale-set, addresses}],
+                    traffic: {requests-per-second (20, per server), response-time
+                    (20ms), faulty-error-rate (0.2)}}]  (an instance whose deploy
+                    tag ends in -faulty answers that share with 5xx; -slow: 4x slower)
                   storage-accounts: [{resource-group, name (3-24 a-z0-9),
                     containers: [names]}]  (each gets a random key: listKeys)
                   faults: [FAULT]  (armed from the start)

@@ -126,14 +126,20 @@ extension EnvironmentBuilder {
     }
 
     /// A canary is judged by the load balancers' counters: the environment needs load balancers that
-    /// keep them (HAProxy, or the simulated ones).
+    /// keep them (HAProxy, Application Gateway metrics for a scale set, or the simulated ones).
     mutating func checkCanary(targets: TargetSource, loadBalancers: [LoadBalancerSpec]) {
         let place = locations["strategy.canary"] ?? locations["strategy"]
         if case .vmss = targets {
-            reader.error(
-                "`strategy.canary`: a scale set's canary would be judged by the Application Gateway's metrics (Azure Monitor), "
-                    + "which this version does not read yet; remove the canary stage",
-                at: place, rule: "incompatible-canary")
+            let gateways = loadBalancers.filter {
+                if case .applicationGateway = $0 { return true }
+                return false
+            }
+            if gateways.isEmpty {
+                reader.error(
+                    "`strategy.canary`: a scale set's canary is judged by its Application Gateway's metrics (Azure Monitor), "
+                        + "and this environment has no `application-gateway` under `load-balancers:`; add one or remove the canary stage",
+                    at: place, rule: "incompatible-canary")
+            }
             return
         }
         let counted = loadBalancers.filter {

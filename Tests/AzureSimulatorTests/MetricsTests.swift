@@ -120,6 +120,13 @@ import Testing
         #expect(series.count == 1)
         #expect(series[0]["metadatavalues"] == [])
         #expect(series[0]["data"]?.arrayValue?.map { $0["total"]?.intValue } == [4800, 4800, 4800])
+
+        // Servers named in the filter: one series each; `rollupby` adds them up instead.
+        let named = "&%24filter=BackendServer%20eq%20%2710.0.1.4%27%20or%20BackendServer%20eq%20%2710.0.1.6%27"
+        let split = Self.series(await sim.get(Self.metrics, query: query + named).json)
+        #expect(split == ["10.0.1.4": 3600, "10.0.1.6": 3600])
+        let rolled = Self.series(await sim.get(Self.metrics, query: query + named + "&rollupby=BackendServer").json)
+        #expect(rolled == ["": 7200])
     }
 
     @Test func badQueriesAnswerAsAzureMonitorDoes() async throws {

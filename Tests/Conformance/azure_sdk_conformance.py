@@ -31,6 +31,7 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network.models import ApplicationGatewayBackendAddress
+from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.storage import StorageManagementClient
 from azure.storage.blob import BlobServiceClient
 
@@ -208,7 +209,87 @@ def run(args, checks):
     health = view.vm_health.status.code if view.vm_health and view.vm_health.status else None
     checks.check("failed instance is unhealthy", health == "HealthState/unhealthy", str(health))
 
+    run_metrics(args, checks, credential, common, compute, network)
     run_blob(args, checks, credential, base)
+
+
+def metric_series(response, name):
+    """{(dimension values…): value of the first data point's total or average} of one metric."""
+    result = {}
+    for metric in response.value:
+        if metric.name.value != name:
+            continue
+        for series in metric.timeseries:
+            key = tuple(entry.value for entry in series.metadatavalues)
+            point = series.data[0] if series.data else None
+            value = None if point is None else (point.total if point.total is not None else point.average)
+            result[key] = value
+    return result
+
+
+def run_metrics(args, checks, credential, common, compute, network):
+    """The gateway's Azure Monitor metrics, read as deployer's canary reads them, with azure-mgmt-monitor."""
+    monitor = MonitorManagementClient(credential, args.subscription, **common)
+    rg, vmss = args.resource_group, args.scale_set
+    gateway = network.application_gateways.get(rg, args.gateway)
+    _, ips = pool_ips(gateway, args.pool)
+
+    def span(start):
+        end = time.time()
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        return time.strftime(fmt, time.gmtime(start)) + "/" + time.strftime(fmt, time.gmtime(end + 1))
+
+    def statuses(start):
+        return monitor.metrics.list(
+            gateway.id, timespan=span(start), interval="FULL", metricnames="BackendResponseStatus", aggregation="Total",
+            filter="BackendServer eq '*' and HttpStatusGroup eq '*'", top=100,
+            metricnamespace="Microsoft.Network/applicationGateways")
+
+    first = statuses(time.time() - 60)
+    checks.check("metrics: BackendResponseStatus is a Count", first.value and first.value[0].unit == "Count",
+                 str(first.value[0].unit if first.value else None))
+    served = metric_series(first, "BackendResponseStatus")
+    checks.check("metrics: every pool member answered 2xx",
+                 all((ip, "2xx") in served and served[(ip, "2xx")] > 0 for ip in ips), str(served))
+    checks.check("metrics: no 5xx from a good version", not any(key[1] == "5xx" for key in served), str(served))
+
+    # One instance on a -faulty version: from then on, one of its requests in five is a 5xx.
+    extension = compute.virtual_machine_scale_set_extensions.get(rg, vmss, args.extension)
+    extension.force_update_tag = "conformance-faulty"
+    compute.virtual_machine_scale_set_extensions.begin_create_or_update(rg, vmss, args.extension, extension).result(
+        timeout=LRO_TIMEOUT)
+    instance = next(iter(compute.virtual_machine_scale_set_vms.list(rg, vmss))).instance_id
+    compute.virtual_machine_scale_sets.begin_update_instances(rg, vmss, {"instanceIds": [instance]}).result(timeout=LRO_TIMEOUT)
+    nic = next(iter(network.network_interfaces.list_virtual_machine_scale_set_vm_network_interfaces(rg, vmss, instance)))
+    faulty_ip = nic.properties.ip_configurations[0].properties.private_ip_address
+    since = time.time()
+    time.sleep(2)
+    served = metric_series(statuses(since), "BackendResponseStatus")
+    errors = served.get((faulty_ip, "5xx")) or 0
+    good = served.get((faulty_ip, "2xx")) or 0
+    checks.check(f"metrics: the -faulty instance {faulty_ip} answers about one in five with 5xx",
+                 good > 0 and 0.15 < errors / (errors + good) < 0.25, str(served))
+    checks.check("metrics: the other instances answer no 5xx",
+                 not any(key[1] == "5xx" and key[0] != faulty_ip for key in served), str(served))
+
+    latency = monitor.metrics.list(
+        gateway.id, timespan=span(since), interval="FULL", metricnames="BackendLastByteResponseTime", aggregation="Average",
+        filter=" or ".join(f"BackendServer eq '{ip}'" for ip in ips), top=100)
+    times = metric_series(latency, "BackendLastByteResponseTime")
+    checks.check("metrics: a response time per named server, in MilliSeconds",
+                 latency.value[0].unit == "MilliSeconds" and set(times) == {(ip,) for ip in ips}, str(times))
+
+    minutes = monitor.metrics.list(gateway.id, timespan=span(time.time() - 180), interval="PT1M",
+                                   metricnames="BackendResponseStatus", aggregation="Total")
+    points = minutes.value[0].timeseries[0].data if minutes.value and minutes.value[0].timeseries else []
+    checks.check("metrics: PT1M gives one point per minute", len(points) in (3, 4), str(len(points)))
+
+    try:
+        monitor.metrics.list(gateway.id, metricnames="NoSuchMetric")
+        checks.check("metrics: an unknown metric is a 400", False, "the query was answered")
+    except HttpResponseError as error:
+        checks.check("metrics: an unknown metric is a 400 naming the valid ones",
+                     error.status_code == 400 and "BackendResponseStatus" in str(error.message), str(error.message))
 
 
 def status_and_code(action):

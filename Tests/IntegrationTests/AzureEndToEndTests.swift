@@ -63,6 +63,37 @@ import Testing
         #expect(try await lab.requests().filter { $0.path.lowercased().hasSuffix("/manualupgrade") }.count == 4, "nothing left to do")
     }
 
+    /// A canary judged by the gateway's own metrics (Azure Monitor, served by the simulator from its
+    /// traffic): a good version passes and rolls on; a `-faulty` one fails at the first sample with
+    /// enough requests, and its instance is put back on the good version, the rest untouched.
+    @Test func aCanaryJudgedByTheGatewayMetricsPassesOrIsRolledBack() async throws {
+        let environment = AzureLab.prod.replacingOccurrences(
+            of: "on-drain-timeout: proceed}",
+            with: "on-drain-timeout: proceed, canary: {targets: 1, bake: 3s, interval: 500ms, min-requests: 25, max-error-rate: 5%}}")
+        let lab = try await AzureLab.start(environment: environment)
+        defer { lab.stop() }
+        let plan = try await lab.deployer(["plan", "prod", "--version", "v2"])
+        #expect(plan.status == 0 && plan.stdout.lowercased().contains("canary"), "\(plan.stdout)\n\(plan.stderr)")
+        let good = try await lab.deployer(["deploy", "prod", "--version", "v2", "--yes"])
+        #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")
+        #expect(good.stdout.contains("canary passed"), "\(good.stdout)")
+        try await Self.expectFullyRolled(lab)
+        let metricReads = try await lab.requests().filter { $0.path.lowercased().hasSuffix("/providers/microsoft.insights/metrics") }
+        #expect(metricReads.count >= 4, "the bake read the gateway's metrics at every sample: \(metricReads.count)")
+
+        let faulty = try await lab.deployer(["deploy", "prod", "--version", "v3-faulty", "--yes", "--output", "json"])
+        #expect(faulty.status == 7, "the canary failed: \(faulty.stdout.suffix(3000))\n\(faulty.stderr)")
+        let lines = faulty.stdout.split(separator: "\n")
+        let verdict = lines.first { $0.contains("\"event\":\"canary-finished\"") } ?? ""
+        #expect(verdict.contains("\"passed\":false") && verdict.contains("error rate"), "\(verdict)")
+        #expect(lines.contains { $0.contains("\"event\":\"canary-sample\"") }, "each sample is an event")
+        let web = try await lab.state().scaleSet("web")
+        #expect(web?.modelTag == "v2", "the model is back on the good version")
+        #expect((web?.instances ?? []).allSatisfy { $0.appliedTag == "v2" }, "every instance runs v2: \(web?.instances ?? [])")
+        #expect(try await lab.outOfPool().isEmpty, "every instance is back in the pool")
+        try await Self.expectOutOfPoolReported(lab, faulty.stdout + faulty.stderr)
+    }
+
     @Test func simpleRollUpdatesInPlaceWithoutTouchingAnyGateway() async throws {
         let lab = try await AzureLab.start()
         defer { lab.stop() }

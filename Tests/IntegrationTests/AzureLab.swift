@@ -66,8 +66,9 @@ struct AzureLab {
     /// - Parameters:
     ///   - upgradeMode: the web scale set's upgrade mode.
     ///   - byNIC: the web scale set joins the gateway pool by NIC reference instead of by IP.
-    static func start(upgradeMode: String = "Manual", byNIC: Bool = false) async throws -> AzureLab {
-        let scratch = try Scratch(environment: "prod", yaml: prod)
+    ///   - environment: the prod environment file.
+    static func start(upgradeMode: String = "Manual", byNIC: Bool = false, environment: String = prod) async throws -> AzureLab {
+        let scratch = try Scratch(environment: "prod", yaml: environment)
         try test.write(toFile: scratch.path + "/inventories/test.yml", atomically: true, encoding: .utf8)
         var yaml = scaleSetScenario.replacingOccurrences(of: "UPGRADE_MODE", with: upgradeMode)
             .replacingOccurrences(of: "BY_NIC", with: byNIC ? "agw/pool" : "null")

@@ -41,6 +41,7 @@ public enum AzureProvider {
             throw SetupError(message: "\(environment.name): a scale set is updated with `deploy.vmss-model-update`", badInput: true)
         }
         var pools: [ApplicationGatewayTrafficController.Pool] = []
+        var gateways: [ApplicationGatewayClient] = []
         for balancer in environment.loadBalancers {
             guard case .applicationGateway(let pool) = balancer else {
                 throw SetupError(
@@ -50,6 +51,7 @@ public enum AzureProvider {
             }
             let gateway = ApplicationGatewayClient(
                 arm: arm, subscription: pool.subscription ?? subscription, resourceGroup: pool.resourceGroup, name: pool.gateway)
+            gateways.append(gateway)
             pools.append(
                 ApplicationGatewayTrafficController.Pool(
                     id: PoolID(pool.name), spec: pool,
@@ -66,7 +68,8 @@ public enum AzureProvider {
         return DeployContext(
             fleet: ScaleSetFleet(directory: directory, extensionName: extensionName, operationTimeout: spec.operationTimeout, events: events),
             traffic: ApplicationGatewayTrafficController(pools: pools, directory: directory), health: health,
-            lock: lock ?? ScaleSetTagLock(client: client), events: events, control: control, pollInterval: pollInterval)
+            lock: lock ?? ScaleSetTagLock(client: client), events: events, control: control, pollInterval: pollInterval,
+            metrics: gateways.isEmpty ? nil : ApplicationGatewayTrafficMetrics(gateways: gateways, directory: directory))
     }
 }
 
