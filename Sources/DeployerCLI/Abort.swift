@@ -28,7 +28,8 @@ struct Abort: AsyncParsableCommand {
                     + (await Session.goneLockHint(workspace, argument: target.environment)),
                 code: .failed)
         }
-        let context = try workspace.context(events: Renderers.make(output), version: unfinished.replay.version)
+        let events = Renderers.make(output)
+        let context = try workspace.context(events: events, version: unfinished.replay.version)
         if let holder = try await context.lock.current(), holder.deployID == unfinished.deployID,
             !(await Identity.isGone(holder, in: workspace.store))
         {
@@ -48,6 +49,7 @@ struct Abort: AsyncParsableCommand {
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
         await Session.audit(workspace, command: "abort", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
+        await Deploy.endHook(summary, workspace, board: events)
         if output.format != .json {
             Console.out(Reports.summary(summary))
             Console.out(try await Versions.table(context))

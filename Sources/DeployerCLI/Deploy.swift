@@ -135,11 +135,17 @@ struct Deploy: AsyncParsableCommand {
         if let report, let reportFormat, summary.outcome != .nothingToDo {
             await Self.writeReport(workspace, deployID: deployID, to: report, format: reportFormat)
         }
-        let succeeded = [.succeeded, .completedWithFailures, .nothingToDo].contains(summary.outcome)
-        _ = await Self.hook(
-            succeeded ? .postDeploy : .onFailure, workspace, version: version, deployID: deployID, board: board,
-            result: (summary.outcome.rawValue, ExitStatus(summary.outcome).rawValue), journal: summary.outcome != .nothingToDo)
+        await Self.endHook(summary, workspace, board: board)
         try Session.finish(summary, output: output)
+    }
+
+    /// `post-deploy` after a deploy that succeeded (exit 0 or 3), `on-failure` after one that did not:
+    /// at the end of `deploy`, `rollback`, `resume` and `abort`, with how it ended.
+    static func endHook(_ summary: DeploySummary, _ workspace: Workspace, board: any EventSink) async {
+        let succeeded = [.succeeded, .completedWithFailures, .nothingToDo].contains(summary.outcome)
+        _ = await hook(
+            succeeded ? .postDeploy : .onFailure, workspace, version: summary.version, deployID: summary.deployID, board: board,
+            result: (summary.outcome.rawValue, ExitStatus(summary.outcome).rawValue), journal: summary.outcome != .nothingToDo)
     }
 
     /// Writes the deploy's report from its journal; a report that cannot be written is a warning (the
@@ -157,7 +163,7 @@ struct Deploy: AsyncParsableCommand {
     /// Runs a deploy-level hook with what happened in its variables (the result and exit code, once
     /// there is one); its output is shown, and, with `journal`, how it ended goes to the deploy's journal.
     static func hook(
-        _ point: HookSpec.Point, _ workspace: Workspace, version: String, deployID: String, board: FlightBoard,
+        _ point: HookSpec.Point, _ workspace: Workspace, version: String, deployID: String, board: any EventSink,
         result: (outcome: String, exitCode: Int32)? = nil, journal: Bool = false
     ) async -> HookRun? {
         guard let hooks = workspace.hooks else { return nil }

@@ -46,10 +46,14 @@ struct Resume: AsyncParsableCommand {
                 request, journal: try await workspace.store.journal(unfinished.deployID, onDurable: Session.checkpoint()))
         } catch {
             await Session.endWatch(watch, workspace, holder: request.holder)
+            _ = await Deploy.hook(
+                .onFailure, workspace, version: replay.version, deployID: replay.deployID, board: board,
+                result: ("failed", ExitStatus.failed.rawValue), journal: true)
             throw error
         }
         await Session.endWatch(watch, workspace, holder: request.holder)
         await Session.audit(workspace, command: "resume", version: summary.version, outcome: summary.outcome.rawValue, deployID: summary.deployID)
+        await Deploy.endHook(summary, workspace, board: board)
         try Session.finish(summary, output: output)
     }
 }

@@ -58,6 +58,43 @@ import Testing
         #expect(log == "failed stopped 1\n")
     }
 
+    /// A deploy whose process died: `resume` runs the hooks of the batches it carries on with and
+    /// `post-deploy` when it ends; `abort` runs `on-failure` once the deploy is undone.
+    @Test(arguments: ["resume", "abort"]) func resumeAndAbortEndWithTheirHook(_ command: String) throws {
+        let scratch = try Self.environment(
+            hooks: """
+                  pre-batch: echo "batch $DEPLOYER_BATCH" >> hooks.log
+                  post-deploy: echo "post $DEPLOYER_RESULT $DEPLOYER_EXIT_CODE $DEPLOYER_DEPLOY_ID" >> hooks.log
+                  on-failure: echo "failed $DEPLOYER_RESULT $DEPLOYER_EXIT_CODE $DEPLOYER_DEPLOY_ID" >> hooks.log
+
+                """)
+        defer { scratch.remove() }
+        let running = try DeployerProcess.start(
+            ["deploy", "sim", "--yes"], in: scratch.path, environment: ["DEPLOYER_TEST_STOP_AT_RECORD": "8"])
+        let pid = running.process.processIdentifier
+        let deadline = Date().addingTimeInterval(20)
+        while running.process.isRunning, !DeployerProcess.isStopped(pid), Date() < deadline { usleep(2_000) }
+        kill(pid, SIGKILL)
+        _ = running.wait(timeout: 10)
+        let journals = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/inventories/.deployer/sim/journal")
+        let deployID = try #require(journals.first?.replacingOccurrences(of: ".jsonl", with: ""))
+        let logFile = scratch.path + "/inventories/hooks.log"
+        #expect(try String(contentsOfFile: logFile, encoding: .utf8) == "batch 1\n", "killed in the first batch")
+
+        let result = try DeployerProcess.run([command, "sim"], in: scratch.path)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let lines = try String(contentsOfFile: logFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        if command == "resume" {
+            // The resume's own batches (numbered from 1 in that run), then post-deploy.
+            #expect(lines.first == "batch 1" && lines.last == "post succeeded 0 \(deployID)", "\(lines)")
+            #expect(lines.dropFirst().dropLast().allSatisfy { $0.hasPrefix("batch ") } && lines.count >= 3, "\(lines)")
+        } else {
+            #expect(lines.count == 2 && lines[1].hasPrefix("failed aborted ") && lines[1].hasSuffix(" \(deployID)"), "\(lines)")
+        }
+        let text = try String(contentsOfFile: scratch.path + "/inventories/.deployer/sim/journal/\(deployID).jsonl", encoding: .utf8)
+        #expect(text.contains("\"kind\":\"hook-ran\""), "the end hook is journaled with the deploy")
+    }
+
     @Test func hooksAreChecked() throws {
         let scratch = try Self.environment(hooks: "  before-deploy: echo hi\n  post-deploy: \"\"\n  timeout: soon\n")
         defer { scratch.remove() }
