@@ -64,8 +64,8 @@ import Testing
     struct ParseFailure: Error, CustomStringConvertible { var description: String }
 
     /// Each target's finished steps, in order, as the journal has them: "drain on lb-1", "update", …
-    static func journalSteps(_ scratch: Scratch, environment: String) throws -> [String: [String]] {
-        let directory = scratch.path + "/inventories/.deployer/\(environment)/journal"
+    static func journalSteps(_ scratch: Scratch, environment: String, stateDirectory: String? = nil) throws -> [String: [String]] {
+        let directory = (stateDirectory ?? scratch.path + "/inventories/.deployer") + "/\(environment)/journal"
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl") }.sorted()
         let text = try String(contentsOfFile: directory + "/" + (files.last ?? ""), encoding: .utf8)
         var steps: [String: [String]] = [:]
@@ -136,6 +136,24 @@ import Testing
         #expect(dom.contains("<table class=\"targets\">"), "the browser found the targets' table")
         #expect(dom.components(separatedBy: "<svg").count == 2, "one inline picture")
         for target in targets { #expect(dom.contains("<td>\(target)</td>"), "\(target) has its line in the table") }
+    }
+
+    /// `make demo`'s own deploy: the repository's inventories/simulated.yml, state in a scratch directory.
+    @Test func theDemoReportMatchesItsJournal() throws {
+        let scratch = try Scratch(yaml: "{}")
+        defer { scratch.remove() }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let state = scratch.path + "/state"
+        let deploy = try DeployerProcess.run(
+            ["deploy", root + "/inventories/simulated.yml", "--yes", "--state-dir", state, "--report", scratch.path + "/report.html"],
+            in: scratch.path, timeout: 120)
+        #expect(deploy.status == 0, "\(deploy.stderr)")
+        let html = try String(contentsOfFile: scratch.path + "/report.html", encoding: .utf8)
+        let start = try #require(html.range(of: "<svg")), end = try #require(html.range(of: "</svg>"))
+        let picture = try Picture.parse(String(html[start.lowerBound..<end.upperBound]))
+        let targets = (1...8).map { "web-\($0)" }
+        Self.expectRowsMatchTheJournal(picture, try Self.journalSteps(scratch, environment: "simulated", stateDirectory: state), targets: targets)
+        try Self.expectCapacityAboveTheFloor(picture)
     }
 
     @Test func anInterruptedDeployIsReportedAsFarAsItWent() throws {
