@@ -27,13 +27,25 @@ struct DeployerCommand: AsyncParsableCommand {
               6  the deploy was aborted
               7  the canary failed its verdict: rolled back, the rest untouched
             """,
-        version: "0.1.0",
         subcommands: [
             Plan.self, Deploy.self, Rollback.self, Status.self, History.self, Report.self, Drain.self, Restore.self, Resume.self, Abort.self,
             Validate.self, Compose.self, Helm.self, Lock.self, StateCommand.self,
             Simulate.self,
         ]
     )
+
+    /// The tool's version (`deployer --version`, SARIF's `tool.driver.version`).
+    static let toolVersion = "0.1.0"
+
+    // The tool's own version flag lives on the root command only, so that a subcommand's `--help` lists
+    // one `--version` at most (deploy's `--version <version>`, the version to deploy).
+    @Flag(name: .customLong("version"), help: "Show the version.")
+    var showVersion = false
+
+    func run() async throws {
+        guard showVersion else { throw CleanExit.helpRequest(self) }
+        print(Self.toolVersion)
+    }
 
     static func main() async {
         // A reader that goes away (`deployer deploy … | head`) is a failed write, not the end of a deploy.

@@ -105,7 +105,7 @@ struct Validate: ParsableCommand {
         case .sarif:
             Console.out(
                 DiagnosticRenderer.sarif(
-                    diagnostics, toolVersion: DeployerCommand.configuration.version,
+                    diagnostics, toolVersion: DeployerCommand.toolVersion,
                     workingDirectory: FileManager.default.currentDirectoryPath))
         }
         if diagnostics.contains(where: { $0.rule == "file-not-found" && $0.location == nil }) {
