@@ -57,6 +57,11 @@ let package = Package(
             dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "Digests"],
             swiftSettings: strict
         ),
+        // What the test labs and the benchmarks share: child processes, loopback ports, a throwaway sshd.
+        .target(
+            name: "LabSupport",
+            swiftSettings: strict
+        ),
         .target(
             name: "AzureSimulator",
             dependencies: [
@@ -77,7 +82,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "deployer-bench",
-            dependencies: ["Deployer", "Manifests", "Providers"],
+            dependencies: ["Deployer", "Manifests", "Providers", "LabSupport"],
             path: "Benchmarks/deployer-bench",
             swiftSettings: strict
         ),
@@ -89,7 +94,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "deployer-bench-haproxy",
-            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator", "LabSupport"],
             path: "Benchmarks/deployer-bench-haproxy",
             swiftSettings: strict
         ),
@@ -101,7 +106,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "deployer-bench-manifests",
-            dependencies: ["Manifests"],
+            dependencies: ["Manifests", "LabSupport"],
             path: "Benchmarks/deployer-bench-manifests",
             exclude: ["requirements.txt"],
             swiftSettings: strict
@@ -130,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator", "LabSupport"],
             swiftSettings: strict
         ),
     ]

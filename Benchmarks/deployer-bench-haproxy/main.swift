@@ -24,6 +24,7 @@ import AzureSimulator
 import Deployer
 import Foundation
 import HAProxy
+import LabSupport
 import Manifests
 import Providers
 
@@ -195,46 +196,6 @@ func overheadRounds(
     return (overheads, deploySeconds)
 }
 
-/// A throwaway sshd on 127.0.0.1 (keys and known_hosts in `dir`), logging in as the current user.
-func startSSHServer(in dir: String) -> (process: Process, port: Int, key: String, knownHosts: String)? {
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-    for file in ["host_ed25519", "id_ed25519"] {
-        guard run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "\(dir)/\(file)"]).status == 0 else { return nil }
-    }
-    let port = 23_950
-    let config = [
-        "Port \(port)", "ListenAddress 127.0.0.1", "HostKey \(dir)/host_ed25519", "PidFile \(dir)/sshd.pid",
-        "AuthorizedKeysFile \(dir)/id_ed25519.pub", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no", "LogLevel ERROR",
-    ]
-    guard (try? config.joined(separator: "\n").appending("\n").write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)) != nil,
-        let hostKey = try? String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8)
-    else { return nil }
-    let known = "[127.0.0.1]:\(port) " + hostKey.split(separator: " ").prefix(2).joined(separator: " ") + "\n"
-    guard (try? known.write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)) != nil else { return nil }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-    process.arguments = ["-D", "-e", "-f", dir + "/sshd_config"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    // Bounded wait until it accepts connections.
-    func accepts() -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-    for _ in 0..<250 where !accepts() { usleep(20_000) }
-    return (process, port, dir + "/id_ed25519", dir + "/known_hosts")
-}
-
 /// What the journal costs one host, on `backend`: the 16 records a host's deploy writes (each durable
 /// before the step goes on), for `hosts` hosts; seconds per host.
 func journalCostPerHost(_ backend: any StateBackend, hosts: Int = 30) async throws -> [Double] {
@@ -335,21 +296,21 @@ do {
 var overSSH: (overheads: [Double], deploys: [Double])?
 var journalOverSSH: [Double]?
 let journalLocal = try await journalCostPerHost(LocalStateBackend(directory: work + "/state-journal-bench"))
-if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), let sshd = startSSHServer(in: work + "/sshd") {
-    let (sshEnvironment, sshTargets) = try writeEnvironment("ssh", ssh: (sshd.port, sshd.key))
+if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), let sshd = try? LoopbackSSHServer() {
+    let (sshEnvironment, sshTargets) = try writeEnvironment("ssh", ssh: (sshd.port, sshd.userKey))
     do {
         overSSH = try await overheadRounds(sshEnvironment, sshTargets, knownHosts: sshd.knownHosts)
         let settings = SSHSettings(knownHosts: sshd.knownHosts, acceptNewHostKeys: false, defaultUser: NSUserName())
-        let host = RemoteHost(address: "127.0.0.1", vars: ["ansible_port": String(sshd.port), "ansible_ssh_private_key_file": sshd.key])
+        let host = RemoteHost(address: "127.0.0.1", vars: ["ansible_port": String(sshd.port), "ansible_ssh_private_key_file": sshd.userKey])
         journalOverSSH = try await journalCostPerHost(
             SSHStateBackend(
                 shell: LibSSH2Shell(connections: SSHConnections(), settings: settings), host: host, hostName: "lb-1",
                 directory: work + "/state-on-lb-1"))
     } catch {
-        sshd.process.terminate()
+        sshd.stop()
         fail("over SSH: \(error)")
     }
-    sshd.process.terminate()
+    sshd.stop()
 }
 
 // The journal in Azure Blob Storage: the simulator's storage account on 127.0.0.1 over HTTP (the

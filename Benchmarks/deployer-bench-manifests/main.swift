@@ -21,6 +21,7 @@
 // --findings also prints what deployer found in the repository and in the generated project.
 
 import Foundation
+import LabSupport
 import Manifests
 
 let arguments = CommandLine.arguments
@@ -240,3 +241,46 @@ print("| the repository's | \(repositoryCompose.count) | \(ms(ourRepositoryCompo
 print("| generated \(serviceCount)-service + 3 overlays | \(generated.count) | \(ms(ourGenerated)) | \(ms(referenceGenerated.oneProcess)) | \(ms(referenceGenerated.perFile)) | \(ratio(referenceGenerated.oneProcess, ourGenerated)) (\(ratio(referenceGenerated.perFile, ourGenerated)) per file) | \(referenceGenerated.verdict) |")
 let target = ourRepository < 0.100 ? "met" : "NOT met"
 print("\nTarget: the whole repository's manifests in under 100 ms: \(target) (\(ms(ourRepository))).")
+
+// MARK: - Whole processes, as a user runs them
+
+/// The median wall time of `runs` runs of the release `deployer` with `args` in the repository's root
+/// (after one warm-up run), and its exit status.
+func processTime(_ deployer: String, _ args: [String], runs: Int) -> (seconds: Double, status: Int32) {
+    var status = ((try? Spawn.run(deployer, args)) ?? -1)
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let began = ContinuousClock.now
+        status = ((try? Spawn.run(deployer, args)) ?? -1)
+        times.append(seconds(ContinuousClock.now - began))
+    }
+    return (median(times), status)
+}
+
+let deployer = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deployer").path
+if FileManager.default.isExecutableFile(atPath: deployer) {
+    _ = FileManager.default.changeCurrentDirectoryPath(root)
+    let processRuns = max(runs, 20)
+    let validate = processTime(deployer, ["validate"], runs: processRuns)
+    let version = processTime(deployer, ["--version"], runs: processRuns)
+    let commands = [
+        "plan", "deploy", "rollback", "status", "history", "report", "drain", "restore", "resume", "abort", "validate", "compose",
+        "helm", "lock", "state", "simulate",
+    ]
+    var helps: [(String, Double)] = [("deployer --help", processTime(deployer, ["--help"], runs: processRuns).seconds)]
+    for command in commands { helps.append(("deployer \(command) --help", processTime(deployer, [command, "--help"], runs: processRuns).seconds)) }
+    let slowest = helps.max { $0.1 < $1.1 }!
+    print("\nWhole processes (release build, median of \(processRuns) runs each, from the repository's root):\n")
+    print("| command | median | |")
+    print("|:--------|-------:|:--|")
+    print("| `deployer --version` (start-up and exit, nothing else) | \(ms(version.seconds)) | |")
+    print("| `deployer validate` (manifests/ and inventories/) | \(ms(validate.seconds)) | \(ms(ourRepository)) of it validating, in process |")
+    print("| `--help` of the root and all \(commands.count) commands: median | \(ms(median(helps.map(\.1)))) | |")
+    print("| … the slowest (`\(slowest.0)`) | \(ms(slowest.1)) | |")
+    let validateMet = validate.seconds < 0.100 ? "met" : "NOT met"
+    let helpMet = slowest.1 < 0.020 ? "met" : "NOT met"
+    print("\nTargets: `deployer validate` under 100 ms as a process: \(validateMet) (\(ms(validate.seconds))); "
+        + "every `--help` under 20 ms: \(helpMet) (slowest \(ms(slowest.1))).")
+} else {
+    print("\nWhole processes: skipped (build the release deployer first: make release)")
+}

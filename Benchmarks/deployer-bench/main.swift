@@ -8,6 +8,7 @@
 
 import Deployer
 import Foundation
+import LabSupport
 import Synchronization
 import Manifests
 import Providers
@@ -158,16 +159,10 @@ func option(_ name: String) -> Int? {
 
 /// Runs `executable` to its end in `directory`; returns the seconds it took and its exit status.
 func timed(_ executable: String, _ arguments: [String], in directory: String) throws -> (seconds: Double, status: Int32) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    _ = FileManager.default.changeCurrentDirectoryPath(directory)
     let started = Date()
-    try process.run()
-    process.waitUntilExit()
-    return (Date().timeIntervalSince(started), process.terminationStatus)
+    let status = try Spawn.run(executable, arguments)
+    return (Date().timeIntervalSince(started), status)
 }
 
 /// The deploy report at 1,000 simulated targets, as a user makes and opens it: `deployer report` (a

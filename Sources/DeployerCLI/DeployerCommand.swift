@@ -26,6 +26,8 @@ struct DeployerCommand: AsyncParsableCommand {
               5  interrupted: run `deployer resume ENV` or `deployer abort ENV`
               6  the deploy was aborted
               7  the canary failed its verdict: rolled back, the rest untouched
+
+            `deployer --version` prints the tool's version.
             """,
         subcommands: [
             Plan.self, Deploy.self, Rollback.self, Status.self, History.self, Report.self, Drain.self, Restore.self, Resume.self, Abort.self,
@@ -37,20 +39,17 @@ struct DeployerCommand: AsyncParsableCommand {
     /// The tool's version (`deployer --version`, SARIF's `tool.driver.version`).
     static let toolVersion = "0.1.0"
 
-    // The tool's own version flag lives on the root command only, so that a subcommand's `--help` lists
-    // one `--version` at most (deploy's `--version <version>`, the version to deploy).
-    @Flag(name: .customLong("version"), help: "Show the version.")
-    var showVersion = false
-
-    func run() async throws {
-        guard showVersion else { throw CleanExit.helpRequest(self) }
-        print(Self.toolVersion)
-    }
-
     static func main() async {
         // A reader that goes away (`deployer deploy … | head`) is a failed write, not the end of a deploy.
         signal(SIGPIPE, SIG_IGN)
         let arguments = ArgumentRewriter.rewrite(Array(CommandLine.arguments.dropFirst()))
+        // `deployer --version` alone is the tool's version. It is not a flag of the root command: the
+        // parser would take it anywhere on the line, where deploy's `--version <version>` means the
+        // version to deploy (and every subcommand's --help would list it).
+        if arguments == ["--version"] {
+            print(toolVersion)
+            terminate(0)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

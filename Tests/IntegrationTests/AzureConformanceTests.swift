@@ -1,5 +1,6 @@
 import AzureSimulator
 import Foundation
+import LabSupport
 import Testing
 
 extension Tag {
@@ -127,48 +128,24 @@ extension Tag {
         }
     }
 
-    /// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
+    /// A port nothing listens on right now.
     static func freePort() throws -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw PortError() }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw PortError() }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    struct PortError: Error, CustomStringConvertible {
-        var description: String { "cannot find a free port on 127.0.0.1" }
+        guard let port = Loopback.freePort() else { throw PortError() }
+        return port
     }
 
     /// Polls a TCP connect to 127.0.0.1:port until it succeeds, for at most `seconds`.
     static func waitUntilListening(_ port: Int, seconds: Double) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(socket)
-            if connected { return }
+            if Loopback.accepts(port) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw NotListening(port: port, seconds: seconds)
+    }
+
+    struct PortError: Error, CustomStringConvertible {
+        var description: String { "cannot find a free port on 127.0.0.1" }
     }
 
     struct NotListening: Error, CustomStringConvertible {

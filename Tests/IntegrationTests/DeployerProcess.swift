@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// Runs the real `deployer` executable built beside the tests.
@@ -122,40 +123,12 @@ struct DeployerProcess {
         let id = UUID().uuidString
         let out = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-out-\(id)")
         let err = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("deployer-err-\(id)")
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Signals as a shell would leave them, whatever the test process ignores or blocks.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         // Through a shell that changes directory and then becomes deployer (`exec`: the same pid).
-        let argv = (["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory, binary] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
-        guard status == 0 else {
-            throw SpawnFailure(description: "cannot start \(binary): \(String(cString: strerror(status)))")
-        }
+        let pid = try Spawn.start(
+            "/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory, binary] + arguments, environment: env,
+            stdout: out.path, stderr: err.path)
         return Running(process: Child(pid: pid), out: out, err: err)
     }
-
-    struct SpawnFailure: Error, CustomStringConvertible { var description: String }
 
     /// Whether the process is stopped (SIGSTOP), from /proc.
     static func isStopped(_ pid: Int32) -> Bool {

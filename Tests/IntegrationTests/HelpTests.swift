@@ -30,6 +30,17 @@ import Testing
         }
     }
 
+    /// deploy's `--version <version>` is the version to deploy, wherever it stands on the line.
+    @Test func deploysVersionOptionIsNotTheToolsVersion() throws {
+        let scratch = try Scratch(yaml: Scratch.simulated(count: 2, batch: "1", maxUnavailable: 1, minInService: 1))
+        defer { scratch.remove() }
+        let plan = try DeployerProcess.run(["plan", "sim", "--version", "v7"], in: scratch.path)
+        #expect(plan.status == 0 && plan.stdout.contains("v7"), "\(plan.stdout)\(plan.stderr)")
+        let deploy = try DeployerProcess.run(["deploy", "--version", "v7", "sim", "--yes"], in: scratch.path)
+        #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
+        #expect(try StatusReport.read(in: scratch.path).targets.allSatisfy { $0.version == "v7" })
+    }
+
     @Test func theToolSaysItsVersion() throws {
         let result = try DeployerProcess.run(["--version"], in: NSTemporaryDirectory())
         #expect(result.status == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import HAProxy
 import Manifests
 @testable import Providers

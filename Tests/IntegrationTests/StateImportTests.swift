@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// An environment whose `state:` moves from this machine to an SSH host while a deploy is unfinished

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Manifests
 import Testing
 
