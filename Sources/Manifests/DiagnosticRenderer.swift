@@ -52,14 +52,34 @@ public enum DiagnosticRenderer {
     /// GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=RULE::message`.
     /// The line with the secret a finding points at hidden: the key (and its `=` or `:`) is kept when
     /// the finding points at a key; everything after it on the line is masked.
+    /// The `key=` / `"key": ` that starts `text` (`["']?[A-Za-z0-9_.-]+["']?[ \t]*[=:][ \t]*`), if any.
+    static func keyPrefix(_ text: String) -> Substring? {
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        func take(_ accepted: (Unicode.Scalar) -> Bool) -> Bool {
+            guard index < scalars.endIndex, accepted(scalars[index]) else { return false }
+            index = scalars.index(after: index)
+            return true
+        }
+        let quote: (Unicode.Scalar) -> Bool = { $0 == "\"" || $0 == "'" }
+        let name: (Unicode.Scalar) -> Bool = { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }
+        let blank: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" }
+        _ = take(quote)
+        guard take(name) else { return nil }
+        while take(name) {}
+        _ = take(quote)
+        while take(blank) {}
+        guard take({ $0 == "=" || $0 == ":" }) else { return nil }
+        while take(blank) {}
+        return Substring(text.unicodeScalars[scalars.startIndex..<index])
+    }
+
     static func redacted(_ line: String, from column: Int) -> String {
         let scalars = Array(line.unicodeScalars)
         let start = min(max(0, column - 1), scalars.count)
         let rest = String(String.UnicodeScalarView(scalars[start...]))
         var kept = String(String.UnicodeScalarView(scalars[..<start]))
-        if let key = rest.prefixMatch(of: /["']?[A-Za-z0-9_.\-]+["']?[ \t]*[=:][ \t]*/) {
-            kept += key.output
-        }
+        if let key = keyPrefix(rest) { kept += key }
         return kept.count < line.unicodeScalars.count ? kept + "••••••" : kept
     }
 

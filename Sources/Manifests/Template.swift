@@ -24,7 +24,7 @@ enum Template {
     /// The references written in a string scalar, each with the place it is written (exact for
     /// single-line plain and quoted scalars, the scalar's start otherwise).
     static func references(in node: YAMLNode) -> [Reference] {
-        guard let scalar = node.scalar else { return [] }
+        guard let scalar = node.scalar, scalar.text.contains("{{") else { return [] }
         let text = scalar.text
         var result: [Reference] = []
         for match in text.matches(of: referencePattern) {
@@ -42,7 +42,8 @@ enum Template {
 
     /// `text` with every `{{ name }}` found in `vars` replaced by its value; others are kept as written.
     static func render(_ text: String, vars: [String: String]) -> String {
-        text.replacing(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/) { match in
+        guard text.contains("{{") else { return text }
+        return text.replacing(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/) { match in
             vars[String(match.output.1)] ?? String(match.output.0)
         }
     }

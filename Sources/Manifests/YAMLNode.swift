@@ -101,7 +101,7 @@ struct YAMLScalar: Sendable {
         guard isPlain, tag == nil || tag == "tag:yaml.org,2002:int" else { return nil }
         if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
         if text.hasPrefix("0o") { return Int(text.dropFirst(2), radix: 8) }
-        guard text.wholeMatch(of: /[-+]?[0-9]+/) != nil else { return nil }
+        guard ScalarShape.isDecimalInteger(text) else { return nil }
         return Int(text)
     }
 
@@ -109,9 +109,7 @@ struct YAMLScalar: Sendable {
     var double: Double? {
         if let int { return Double(int) }
         guard isPlain, tag == nil || tag == "tag:yaml.org,2002:float" else { return nil }
-        guard text.wholeMatch(of: /[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?/) != nil else {
-            return nil
-        }
+        guard ScalarShape.isFloat(text) else { return nil }
         return Double(text)
     }
 
@@ -127,18 +125,115 @@ struct YAMLScalar: Sendable {
     /// `1.10` → 1.1.
     var yaml11Reading: String? {
         guard isPlain, tag == nil else { return nil }
-        if text.wholeMatch(of: /y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF/) != nil {
+        if ScalarShape.yaml11Booleans.contains(text) {
             return "the boolean \(["y", "yes", "on"].contains(text.lowercased()) ? "true" : "false")"
         }
-        if text.wholeMatch(of: /[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?/) != nil {
+        if ScalarShape.isSexagesimal(text) {
             return "a sexagesimal (base 60) number"
         }
-        if text.wholeMatch(of: /[-+]?0[0-7_]+/) != nil, text.count > 1 {
+        if ScalarShape.isOctal(text), text.count > 1 {
             return "an octal number"
         }
-        if text.wholeMatch(of: /[-+]?[0-9]+\.[0-9]*0/) != nil {
+        if ScalarShape.isFloatEndingInZero(text) {
             return "the number \(Double(text).map { "\($0)" } ?? text)"
         }
         return nil
+    }
+}
+
+/// The shapes of plain scalars that YAML 1.2 and YAML 1.1 resolve to numbers and booleans, matched by
+/// hand: every plain scalar of every file is looked at, and a regular expression would be parsed
+/// again at each use.
+enum ScalarShape {
+    static let yaml11Booleans: Set<String> = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+    ]
+
+    /// A cursor over the scalar's bytes.
+    private struct Cursor {
+        let bytes: [UInt8]
+        var index = 0
+        init(_ text: String) { bytes = Array(text.utf8) }
+        var atEnd: Bool { index == bytes.count }
+        var next: UInt8? { index < bytes.count ? bytes[index] : nil }
+        mutating func take(_ accepted: (UInt8) -> Bool) -> Bool {
+            guard let next, accepted(next) else { return false }
+            index += 1
+            return true
+        }
+        /// Takes as many as match; how many.
+        @discardableResult
+        mutating func takeAll(_ accepted: (UInt8) -> Bool) -> Int {
+            var count = 0
+            while take(accepted) { count += 1 }
+            return count
+        }
+        mutating func takeSign() { _ = take { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") } }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    private static func isDigitOrUnderscore(_ byte: UInt8) -> Bool { isDigit(byte) || byte == UInt8(ascii: "_") }
+    private static func isDot(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ".") }
+
+    /// `[-+]?[0-9]+`
+    static func isDecimalInteger(_ text: String) -> Bool {
+        var cursor = Cursor(text)
+        cursor.takeSign()
+        return cursor.takeAll(isDigit) > 0 && cursor.atEnd
+    }
+
+    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    static func isFloat(_ text: String) -> Bool {
+        var cursor = Cursor(text)
+        cursor.takeSign()
+        if cursor.take(isDot) {
+            guard cursor.takeAll(isDigit) > 0 else { return false }
+        } else {
+            guard cursor.takeAll(isDigit) > 0 else { return false }
+            if cursor.take(isDot) { cursor.takeAll(isDigit) }
+        }
+        if cursor.take({ $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            cursor.takeSign()
+            guard cursor.takeAll(isDigit) > 0 else { return false }
+        }
+        return cursor.atEnd
+    }
+
+    /// `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`
+    static func isSexagesimal(_ text: String) -> Bool {
+        var cursor = Cursor(text)
+        cursor.takeSign()
+        guard cursor.take(isDigit) else { return false }
+        cursor.takeAll(isDigitOrUnderscore)
+        var groups = 0
+        while cursor.take({ $0 == UInt8(ascii: ":") }) {
+            // [0-5]?[0-9]: one or two digits, the first of two at most 5.
+            let start = cursor.index
+            let digits = cursor.takeAll(isDigit)
+            guard digits == 1 || (digits == 2 && cursor.bytes[start] <= UInt8(ascii: "5")) else { return false }
+            groups += 1
+        }
+        guard groups > 0 else { return false }
+        if cursor.take(isDot) { cursor.takeAll(isDigitOrUnderscore) }
+        return cursor.atEnd
+    }
+
+    /// `[-+]?0[0-7_]+`
+    static func isOctal(_ text: String) -> Bool {
+        var cursor = Cursor(text)
+        cursor.takeSign()
+        guard cursor.take({ $0 == UInt8(ascii: "0") }) else { return false }
+        let rest = cursor.takeAll { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7")) || $0 == UInt8(ascii: "_") }
+        return rest > 0 && cursor.atEnd
+    }
+
+    /// `[-+]?[0-9]+\.[0-9]*0`
+    static func isFloatEndingInZero(_ text: String) -> Bool {
+        var cursor = Cursor(text)
+        cursor.takeSign()
+        guard cursor.takeAll(isDigit) > 0, cursor.take(isDot) else { return false }
+        let fraction = cursor.index
+        cursor.takeAll(isDigit)
+        return cursor.atEnd && cursor.index > fraction && cursor.bytes[cursor.index - 1] == UInt8(ascii: "0")
     }
 }

@@ -12,9 +12,23 @@ enum ComposeValidator {
     /// Whether the file's name is one compose looks for (`compose.yaml`, `docker-compose.yml`,
     /// `docker-compose.override.yml`, `docker-compose-test.yml`, `compose.ci.yaml`, …).
     static func isComposeFileName(_ path: String) -> Bool {
+        // `(docker-)?compose([._-].+)?\.ya?ml` or `.+[._-]compose\.ya?ml`, matched by hand (every file
+        // `deployer validate` sees is asked).
         let name = (path as NSString).lastPathComponent.lowercased()
-        return name.wholeMatch(of: /(docker-)?compose([._-][^\/]+)?\.ya?ml/) != nil
-            || name.wholeMatch(of: /[^\/]+[._-]compose\.ya?ml/) != nil
+        let stem: Substring
+        if name.hasSuffix(".yaml") {
+            stem = name.dropLast(5)
+        } else if name.hasSuffix(".yml") {
+            stem = name.dropLast(4)
+        } else {
+            return false
+        }
+        let separators: Set<Character> = [".", "_", "-"]
+        for prefix in ["docker-compose", "compose"] where stem.hasPrefix(prefix) {
+            let rest = stem.dropFirst(prefix.count)
+            if rest.isEmpty || (rest.count > 1 && separators.contains(rest.first!)) { return true }
+        }
+        return stem.count > 8 && stem.hasSuffix("compose") && separators.contains(stem.dropLast(7).last!)
     }
 
     /// Compose files found under the paths given to `deployer validate`: grouped into projects (a base

@@ -59,18 +59,19 @@ extension ComposeCheckContext {
     }
 
     /// "a password", "a token", … when a variable name says it holds a secret; nil otherwise.
+    /// Names that describe a secret without holding one: its file, its length, its lifetime…
+    static let describingSecrets: Set<String> = [
+        "FILE", "PATH", "DIR", "FILENAME", "LENGTH", "LEN", "ENABLED", "ENABLE", "REQUIRED", "URL", "URI", "HOST", "PORT",
+        "NAME", "TTL", "EXPIRY", "EXPIRE", "EXPIRES", "EXPIRATION", "TIMEOUT", "LIFETIME", "ALGORITHM", "ALG", "TYPE",
+        "MODE", "POLICY", "HEADER", "ID", "USER", "USERNAME", "LOCATION", "METHOD", "COMPLEXITY", "PROVIDER", "ROTATION",
+        "DAYS", "HOURS", "MINUTES", "SECONDS", "SIZE", "BITS", "PREFIX", "FORMAT", "VERSION", "MIN", "MAX",
+    ]
+
     static func secretKind(_ name: String) -> String? {
         let upper = name.uppercased()
         let words = upper.split(whereSeparator: { $0 == "_" || $0 == "." || $0 == "-" }).map(String.init)
         guard let last = words.last else { return nil }
-        // Names that describe a secret without holding one: its file, its length, its lifetime…
-        let describing: Set<String> = [
-            "FILE", "PATH", "DIR", "FILENAME", "LENGTH", "LEN", "ENABLED", "ENABLE", "REQUIRED", "URL", "URI", "HOST", "PORT",
-            "NAME", "TTL", "EXPIRY", "EXPIRE", "EXPIRES", "EXPIRATION", "TIMEOUT", "LIFETIME", "ALGORITHM", "ALG", "TYPE",
-            "MODE", "POLICY", "HEADER", "ID", "USER", "USERNAME", "LOCATION", "METHOD", "COMPLEXITY", "PROVIDER", "ROTATION",
-            "DAYS", "HOURS", "MINUTES", "SECONDS", "SIZE", "BITS", "PREFIX", "FORMAT", "VERSION", "MIN", "MAX",
-        ]
-        if describing.contains(last) { return nil }
+        if Self.describingSecrets.contains(last) { return nil }
         if last.hasSuffix("PASSWORD") || upper.contains("PASSWD") || last == "PASS" || last == "PWD" { return "a password" }
         if upper.contains("PRIVATE_KEY") || upper.contains("PRIVATEKEY") { return "a private key" }
         if upper.contains("API_KEY") || upper.contains("APIKEY") || upper.contains("ACCESS_KEY") { return "an API key" }
