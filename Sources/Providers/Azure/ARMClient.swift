@@ -329,3 +329,31 @@ public struct ARMClient: Sendable {
 
     static func displayPath(_ url: URL) -> String { url.path }
 }
+
+/// A client of one ARM resource: where it is (subscription, group, name) and how its path is made.
+public struct ARMResource: Sendable {
+    public let arm: ARMClient
+    public let subscription: String
+    public let resourceGroup: String
+    /// `Microsoft.Compute/virtualMachineScaleSets`, `Microsoft.Network/applicationGateways`, …
+    public let type: String
+    public let name: String
+
+    public init(arm: ARMClient, subscription: String, resourceGroup: String, type: String, name: String) {
+        self.arm = arm
+        self.subscription = subscription
+        self.resourceGroup = resourceGroup
+        self.type = type
+        self.name = name
+    }
+
+    public var path: String { "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/\(type)/\(name)" }
+
+    /// The resource's document (GET, retried as reads are); an empty answer is an error.
+    public func document(apiVersion: String) async throws -> JSONValue {
+        guard let body = try await arm.call("GET", path, apiVersion: apiVersion, retry: .idempotent).body else {
+            throw ARMError(operation: "GET \(type.split(separator: "/").last ?? "")/\(name)", status: 200, code: nil, message: "empty answer")
+        }
+        return body
+    }
+}

@@ -82,27 +82,18 @@ public struct ApplicationGateway: Sendable {
 public struct ApplicationGatewayClient: Sendable {
     public static let networkVersion = "2024-05-01"
 
-    public let arm: ARMClient
-    public let subscription: String
-    public let resourceGroup: String
-    public let name: String
+    public let resource: ARMResource
+    public var arm: ARMClient { resource.arm }
+    public var name: String { resource.name }
+    public var path: String { resource.path }
 
     public init(arm: ARMClient, subscription: String, resourceGroup: String, name: String) {
-        self.arm = arm
-        self.subscription = subscription
-        self.resourceGroup = resourceGroup
-        self.name = name
-    }
-
-    public var path: String {
-        "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/Microsoft.Network/applicationGateways/\(name)"
+        resource = ARMResource(
+            arm: arm, subscription: subscription, resourceGroup: resourceGroup, type: "Microsoft.Network/applicationGateways", name: name)
     }
 
     public func get() async throws -> ApplicationGateway {
-        guard let body = try await arm.call("GET", path, apiVersion: Self.networkVersion, retry: .idempotent).body else {
-            throw ARMError(operation: "GET applicationGateways/\(name)", status: 200, code: nil, message: "empty answer")
-        }
-        return ApplicationGateway(document: body)
+        ApplicationGateway(document: try await resource.document(apiVersion: Self.networkVersion))
     }
 
     /// PUTs the whole gateway if its etag is still `etag`, and waits for the operation. Never re-sent

@@ -95,27 +95,18 @@ public struct ScaleSetClient: Sendable {
     public static let computeVersion = "2024-11-01"
     public static let nicVersion = "2018-10-01"
 
-    public let arm: ARMClient
-    public let subscription: String
-    public let resourceGroup: String
-    public let name: String
+    public let resource: ARMResource
+    public var arm: ARMClient { resource.arm }
+    public var name: String { resource.name }
+    public var path: String { resource.path }
 
     public init(arm: ARMClient, subscription: String, resourceGroup: String, name: String) {
-        self.arm = arm
-        self.subscription = subscription
-        self.resourceGroup = resourceGroup
-        self.name = name
-    }
-
-    public var path: String {
-        "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/Microsoft.Compute/virtualMachineScaleSets/\(name)"
+        resource = ARMResource(
+            arm: arm, subscription: subscription, resourceGroup: resourceGroup, type: "Microsoft.Compute/virtualMachineScaleSets", name: name)
     }
 
     public func model() async throws -> ScaleSetModel {
-        guard let body = try await arm.call("GET", path, apiVersion: Self.computeVersion, retry: .idempotent).body else {
-            throw ARMError(operation: "GET virtualMachineScaleSets/\(name)", status: 200, code: nil, message: "empty answer")
-        }
-        return ScaleSetModel(body)
+        ScaleSetModel(try await resource.document(apiVersion: Self.computeVersion))
     }
 
     /// The running status of the latest rolling upgrade when one is in progress; nil when none is.
@@ -170,7 +161,7 @@ public struct ScaleSetClient: Sendable {
     /// The instance's private IP: its primary NIC's primary IP configuration.
     public func privateIP(_ id: String) async throws -> String {
         let nics = try await arm.list(
-            "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/microsoft.Compute/virtualMachineScaleSets/\(name)/virtualMachines/\(id)/networkInterfaces",
+            "/subscriptions/\(resource.subscription)/resourceGroups/\(resource.resourceGroup)/providers/microsoft.Compute/virtualMachineScaleSets/\(name)/virtualMachines/\(id)/networkInterfaces",
             apiVersion: Self.nicVersion)
         let nic = nics.first { $0.at("properties.primary").bool == true } ?? nics.first
         let configurations = nic?.at("properties.ipConfigurations").array ?? []
