@@ -54,7 +54,12 @@ let package = Package(
         ),
         .target(
             name: "Providers",
-            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "Digests"],
+            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "Digests", "JSONDocument"],
+            swiftSettings: strict
+        ),
+        // JSON kept as data, as ARM documents round-trip (the Azure provider and the ARM simulator).
+        .target(
+            name: "JSONDocument",
             swiftSettings: strict
         ),
         // What the test labs and the benchmarks share: child processes, loopback ports, a throwaway sshd.
@@ -65,7 +70,7 @@ let package = Package(
         .target(
             name: "AzureSimulator",
             dependencies: [
-                "Digests",
+                "Digests", "JSONDocument",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Yams", package: "Yams"),
@@ -119,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeployerTests",
-            dependencies: ["Deployer", "Manifests", "Providers"],
+            dependencies: ["Deployer", "Manifests", "Providers", "JSONDocument"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -130,12 +135,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AzureSimulatorTests",
-            dependencies: ["AzureSimulator"],
+            dependencies: ["AzureSimulator", "JSONDocument"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator", "LabSupport"],
+            dependencies: ["Deployer", "Manifests", "Providers", "HAProxy", "AzureSimulator", "LabSupport", "JSONDocument"],
             swiftSettings: strict
         ),
     ]

@@ -1,3 +1,4 @@
+import JSONDocument
 /// What a request path addresses. Matching ignores case, as ARM does: az sends
 /// `microsoft.Compute`, the SDK `Microsoft.Compute`, and names may arrive in any case.
 enum ARMRoute: Equatable {

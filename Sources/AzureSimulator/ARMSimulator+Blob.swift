@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// The Blob service of the scenario's storage accounts, path-style as Azurite serves it
 /// (`{base}/{account}/{container}/{blob}`): authentication (Shared Key or a storage bearer

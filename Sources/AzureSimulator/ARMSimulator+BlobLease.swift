@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Lease Blob (`PUT ?comp=lease`), and the faults the Blob service can be given.
 extension ARMSimulator {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Blob operations: Put Blob (block or append), Get Blob (ranges), Get Blob Properties, Delete
 /// Blob, Set and Get Blob Metadata, Append Block; each with Azure's conditional headers and lease

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// The control API under /_simulator/ (no auth): state, request log, faults, and breaking a
 /// blob's lease as another party would.

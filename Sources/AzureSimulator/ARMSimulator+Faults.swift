@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Picking the fault a request meets, and the answers of the faults that replace the normal one.
 extension ARMSimulator {

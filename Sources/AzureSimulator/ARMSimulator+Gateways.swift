@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Application gateway GET and PUT (§2.9, §2.10): weak etags, If-Match, read-only fields
 /// ignored, unknown sections kept, concurrent PUTs superseded or refused.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Bearer checks on ARM paths, and the identity endpoints: AAD client credentials with OIDC
 /// discovery, IMDS managed identity, and cloud metadata (§2.12, §3).

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Instance endpoints: the VM list with its filters and paging, one VM, its instance view, its
 /// NICs, and manualupgrade (§2.4–§2.8).

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Azure Monitor metrics of application gateways (`GET {gateway}/providers/Microsoft.Insights/metrics`):
 /// `BackendResponseStatus` (responses by BackendServer, BackendPool and HttpStatusGroup) and

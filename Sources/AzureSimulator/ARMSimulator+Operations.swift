@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Long-running operations: starting them (with the faults that decide how they end), letting
 /// time or polls end them, applying their effects, and the status endpoints clients poll (§1.4, §2.7).

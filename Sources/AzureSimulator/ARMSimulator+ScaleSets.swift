@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Scale-set model endpoints: GET/PUT/PATCH of the scale set, its extensions, rolling upgrades.
 extension ARMSimulator {

@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 
 /// Storage accounts on the ARM side (GET the account, POST listKeys), and what tests and the
 /// control API see of the accounts: keys, the state of their blobs, leases broken from outside.

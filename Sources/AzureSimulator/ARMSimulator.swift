@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 
 /// The simulated Azure Resource Manager: scale sets, application gateways, storage accounts and
 /// their Blob service, long-running operations, the token endpoints and injectable faults,

@@ -1,6 +1,7 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+import JSONDocument
 import Synchronization
 
 /// Puts an `ARMSimulator` on a TCP port of 127.0.0.1 (never another interface). HTTP/1.1 with

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// What a Blob service path names: `/{account}`, `/{account}/{container}` or
 /// `/{account}/{container}/{blob}`, where the blob name may hold `/` and each segment arrives

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// The Blob service's error answer: an XML `<Error>` body with Code and Message (the message
 /// ending in RequestId and Time lines), and the code again in `x-ms-error-code`.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// A blob's lease and Azure's state machine for it (Lease Blob, "Outcomes of lease operations
 /// on blobs by lease state"). Time is passed in, so expiry and break periods follow whatever

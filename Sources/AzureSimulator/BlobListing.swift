@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// The `EnumerationResults` documents of List Blobs and List Containers, paged by `maxresults`
 /// with an opaque `NextMarker`.

@@ -1,3 +1,4 @@
+import JSONDocument
 /// ARM's error body (§1.2): `{"error": {"code", "message", "target", "details", "additionalInfo"}}`.
 enum CloudError {
     static func body(_ code: String, _ message: String, details: [JSONValue] = []) -> JSONValue {

@@ -1,3 +1,4 @@
+import JSONDocument
 import Dispatch
 
 /// Runs the simulator's tasks on a dispatch queue of their own instead of Swift's cooperative pool.

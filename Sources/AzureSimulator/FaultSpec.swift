@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// One armed fault: requests whose method and path match are answered with the fault's wire
 /// shape, `count` times. Same keys in scenario YAML and in `POST /_simulator/faults` JSON.

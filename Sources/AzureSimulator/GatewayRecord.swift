@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// An application gateway as the simulator keeps it: the document as clients last wrote it
 /// (unknown sections included, read-only fields removed), its weak etag and state.

@@ -1,3 +1,4 @@
+import JSONDocument
 /// One request the simulator answered, as `GET /_simulator/requests` lists it.
 public struct LoggedRequest: Sendable, Equatable, Codable {
     /// Position in the log, from 1.

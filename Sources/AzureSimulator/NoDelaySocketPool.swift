@@ -1,3 +1,4 @@
+import JSONDocument
 import FlyingFox
 import FlyingSocks
 import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// One long-running operation: what it will do when it ends, how it ends, and when.
 struct OperationRecord: Sendable {

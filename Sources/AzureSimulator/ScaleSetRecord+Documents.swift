@@ -1,3 +1,4 @@
+import JSONDocument
 /// The JSON ARM returns for a scale set, its extensions, instances and NICs (fact sheet §2.1–§2.8).
 extension ScaleSetRecord {
     /// The scale set as GET returns it.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// A scale set as the simulator keeps it: the model document as clients last wrote it, plus the
 /// instances and the bookkeeping ARM computes (etag, provisioning states).

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// The scenario schema's key names, so that a typo is reported instead of silently ignored, and
 /// the parsing helpers the scenario's decoders share.

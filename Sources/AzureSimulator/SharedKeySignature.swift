@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 import Digests
 
 /// Azure Storage's Shared Key scheme for the Blob service, version 2015-02-21 and later:

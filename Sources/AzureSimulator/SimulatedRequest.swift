@@ -1,4 +1,5 @@
 public import Foundation
+public import JSONDocument
 
 /// One HTTP request as the simulator sees it, independent of any socket.
 public struct SimulatedRequest: Sendable {

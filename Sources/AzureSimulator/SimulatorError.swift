@@ -1,3 +1,4 @@
+import JSONDocument
 /// What went wrong loading a scenario or starting the simulator, written for the person running it.
 public struct SimulatorError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The file concerned, when there is one.

@@ -1,3 +1,4 @@
+import JSONDocument
 extension SimulatorScenario {
     /// One application gateway.
     public struct Gateway: Sendable, Equatable, Decodable {

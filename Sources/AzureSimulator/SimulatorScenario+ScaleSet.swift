@@ -1,3 +1,4 @@
+import JSONDocument
 extension SimulatorScenario {
     /// One virtual machine scale set and its instances.
     public struct ScaleSet: Sendable, Equatable, Decodable {

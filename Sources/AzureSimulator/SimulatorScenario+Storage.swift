@@ -1,3 +1,4 @@
+import JSONDocument
 extension SimulatorScenario {
     /// One storage account whose Blob service the simulator serves (path-style:
     /// `{base}/{name}/{container}/{blob}`), with containers that exist from the start.

@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 
 extension SimulatorScenario {
     /// How long long-running operations take, and the polling hints sent with them.

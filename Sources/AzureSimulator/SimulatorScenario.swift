@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 import Yams
 
 /// The world the simulator starts with: subscription, credentials, timing, scale sets, gateways

@@ -1,3 +1,4 @@
+import JSONDocument
 /// What the simulated world looks like at one moment, as `GET /_simulator/state` returns it.
 public struct SimulatorState: Sendable, Equatable, Codable {
     /// One scale set.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// Unsigned but well-formed JWTs: what the simulator's token endpoints mint and what its ARM
 /// endpoints accept. az decodes them (without checking the signature) to read `tid`.

@@ -1,3 +1,4 @@
+import JSONDocument
 /// The ARM simulator: a loopback HTTP server speaking Azure Resource Manager's wire format.
 public enum SimulatorInfo {
     /// The name the simulator reports in `x-ms-routing-request-id` and its logs.

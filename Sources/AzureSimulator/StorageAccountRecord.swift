@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// One storage account as the simulator holds it: its key and its containers.
 struct StorageAccountRecord: Sendable {

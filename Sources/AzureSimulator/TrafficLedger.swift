@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// What each gateway's backend servers have served, as a history of steady stretches: a server keeps
 /// one behaviour (rate, error share, response time) until it leaves a pool, its instance starts or

@@ -1,5 +1,6 @@
 import AzureSimulator
 import Foundation
+import JSONDocument
 import Testing
 
 @Suite struct GatewayTests {

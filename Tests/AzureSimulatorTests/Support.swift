@@ -1,5 +1,6 @@
 import AzureSimulator
 import Foundation
+import JSONDocument
 
 /// A simulator plus request helpers: ARM paths of the demo scenario, a valid bearer token on
 /// every ARM call unless told otherwise.

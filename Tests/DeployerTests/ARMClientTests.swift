@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 import Providers
 import Synchronization
 import Testing
@@ -98,7 +99,7 @@ func client(_ server: ScriptedARM, token: any AzureTokenSource = FixedToken(valu
             .init(status: 200, body: #"{"name":"x","properties":{"provisioningState":"Succeeded"}}"#),
         ])
         let result = try await client(server).longRunning("PUT", vmss + "/extensions/deploy", body: .object([:]), apiVersion: "1", retry: .idempotent)
-        #expect(result?["name"].string == "x")
+        #expect(result?.member("name").string == "x")
         #expect(server.received.count == 3)
     }
 
@@ -109,7 +110,7 @@ func client(_ server: ScriptedARM, token: any AzureTokenSource = FixedToken(valu
             .init(status: 200, body: #"{"done":true}"#),
         ])
         let result = try await client(server).longRunning("POST", vmss + "/x", apiVersion: "1", retry: .idempotent)
-        #expect(result?["done"].bool == true)
+        #expect(result?.member("done").bool == true)
     }
 
     @Test func pollingUrlOnAnotherHostIsRefusedSoTheTokenStaysHome() async throws {
@@ -145,7 +146,7 @@ func client(_ server: ScriptedARM, token: any AzureTokenSource = FixedToken(valu
             .init(status: 200, body: #"{"name":"web"}"#),
         ])
         let response = try await client(server).call("GET", vmss, apiVersion: "1", retry: .idempotent)
-        #expect(response.body?["name"].string == "web")
+        #expect(response.body?.member("name").string == "web")
         #expect(server.received.count == 4)
     }
 
@@ -274,14 +275,14 @@ func client(_ server: ScriptedARM, token: any AzureTokenSource = FixedToken(valu
               "instanceView":{"vmHealth":{"status":{"code":"HealthState/healthy"}},"extensions":[{"name":"deploy","statuses":[{"code":"ProvisioningState/failed"}]}]}}}]}
             """#
         let json = try #require(JSONValue.parse(Data(page.utf8)))
-        let vm = json["value"].array[0]
-        #expect(vm["instanceId"].string == "0")
+        let vm = json.member("value").array[0]
+        #expect(vm.member("instanceId").string == "0")
         #expect(vm.at("properties.latestModelApplied").bool == false)
         #expect(vm.at("properties.instanceView.vmHealth.status.code").string == "HealthState/healthy")
     }
 
     @Test func wholeNumbersEncodeAsIntegers() {
-        let text = String(decoding: JSONValue.object(["drainTimeoutInSec": .number(60), "ratio": .number(0.5)]).data(), as: UTF8.self)
+        let text = String(decoding: JSONValue.object(["drainTimeoutInSec": .double(60), "ratio": .double(0.5)]).data, as: UTF8.self)
         #expect(text == #"{"drainTimeoutInSec":60,"ratio":0.5}"#)
     }
 }

@@ -1,6 +1,7 @@
 import AzureSimulator
 import Deployer
 import Foundation
+import JSONDocument
 import Providers
 import Testing
 
@@ -38,7 +39,7 @@ struct BlobLab {
         let keys = try await arm.call(
             "POST", "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/Microsoft.Storage/storageAccounts/\(account)/listKeys",
             apiVersion: "2023-05-01", retry: .idempotent)
-        let key = try #require(keys.body?["keys"].array.first?["value"].string, "listKeys gave no key")
+        let key = try #require(keys.body?.member("keys").array.first?.member("value").string, "listKeys gave no key")
         return BlobLab(simulator: simulator, directory: directory, secret: secret, key: key)
     }
 

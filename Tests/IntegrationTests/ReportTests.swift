@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 import Testing
 
 /// `deployer report` and `deploy --report`, read back as a person and a browser would.

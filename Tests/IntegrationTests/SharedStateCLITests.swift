@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 import LabSupport
 import Providers
 import Testing

@@ -1,6 +1,7 @@
 import AzureSimulator
 import Deployer
 import Foundation
+import JSONDocument
 import LabSupport
 import Manifests
 import Providers

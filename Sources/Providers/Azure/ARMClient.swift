@@ -1,5 +1,6 @@
 public import Deployer
 public import Foundation
+public import JSONDocument
 import Manifests
 
 /// How a call may be retried when ARM answers 429/5xx or the connection fails.
@@ -112,7 +113,7 @@ public struct ARMClient: Sendable {
             ]
             if body != nil { headers["Content-Type"] = "application/json" }
             if let ifMatch { headers["If-Match"] = ifMatch }
-            let request = HTTPExchangeRequest(method: method, url: url, headers: headers, body: body?.data())
+            let request = HTTPExchangeRequest(method: method, url: url, headers: headers, body: body?.data)
             let started = ContinuousClock.now
             let response: HTTPExchangeResponse
             do {
@@ -193,16 +194,16 @@ public struct ARMClient: Sendable {
         while true {
             try await waitBeforePoll(previous, until: limit, allowed: allowed, operation: operation, url: url)
             let response = try await send("GET", url: url, display: Self.displayPath(url), retry: .idempotent)
-            let status = response.body?["status"].string ?? "InProgress"
+            let status = response.body?.member("status").string ?? "InProgress"
             if status.caseInsensitiveCompare("Succeeded") == .orderedSame { return response }
             if Self.isTerminal(status) {
-                let error = response.body?["error"] ?? .null
+                let error = response.body?.member("error") ?? .null
                 throw ARMError(
-                    operation: operation, status: response.status, code: error["code"].string ?? status,
-                    message: error["message"].string ?? "the operation ended \(status)",
-                    detailCodes: error["details"].array.compactMap { $0["code"].string },
+                    operation: operation, status: response.status, code: error.member("code").string ?? status,
+                    message: error.member("message").string ?? "the operation ended \(status)",
+                    detailCodes: error.member("details").array.compactMap { $0.member("code").string },
                     requestID: first.headers["x-ms-request-id"], correlationID: first.headers["x-ms-correlation-request-id"],
-                    operationID: response.body?["name"].string ?? url.lastPathComponent)
+                    operationID: response.body?.member("name").string ?? url.lastPathComponent)
             }
             previous = response
         }
@@ -258,8 +259,8 @@ public struct ARMClient: Sendable {
         var response = try await call("GET", path, query: query, apiVersion: apiVersion, retry: .idempotent)
         var pages = 1
         while true {
-            items += response.body?["value"].array ?? []
-            guard let next = response.body?["nextLink"].string, !next.isEmpty, let url = URL(string: next) else { return items }
+            items += response.body?.member("value").array ?? []
+            guard let next = response.body?.member("nextLink").string, !next.isEmpty, let url = URL(string: next) else { return items }
             pages += 1
             // A server that pages forever must not hold a deploy: 10,000 pages is far past any scale set.
             guard pages <= 10_000 else { throw ARMError(operation: "GET \(path)", status: nil, code: nil, message: "more than 10,000 pages") }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 
 /// A failed ARM call, as ARM described it: the HTTP status, ARM's `error.code` and message, and the
 /// request ids to quote to Azure support. Never carries a token or a secret.
@@ -56,16 +57,16 @@ public struct ARMError: Error, Sendable, CustomStringConvertible {
     /// no wrapper).
     static func fromResponse(_ response: HTTPExchangeResponse, operation: String) -> ARMError {
         let body = JSONValue.parse(response.body)
-        let error = body.map { $0["error"].isNull ? $0 : $0["error"] } ?? .null
-        let code = error["code"].string
-        var message = error["message"].string ?? error["error_description"].string
+        let error = body.map { $0.member("error").isNull ? $0 : $0.member("error") } ?? .null
+        let code = error.member("code").string
+        var message = error.member("message").string ?? error.member("error_description").string
         if message == nil {
             let text = String(decoding: response.body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             message = text.isEmpty ? HTTPURLResponseText.reason(response.status) : text
         }
         var failure = ARMError(
             operation: operation, status: response.status, code: code, message: message ?? "",
-            detailCodes: error["details"].array.compactMap { $0["code"].string },
+            detailCodes: error.member("details").array.compactMap { $0.member("code").string },
             requestID: response.header("x-ms-request-id"), correlationID: response.header("x-ms-correlation-request-id"))
         failure.retryAfter = ARMClient.retryAfter(response)
         return failure

@@ -1,4 +1,5 @@
 import Foundation
+public import JSONDocument
 
 /// An Application Gateway as read from ARM: the whole document (written back whole on PUT) and the
 /// parts a drain needs.
@@ -7,34 +8,34 @@ public struct ApplicationGateway: Sendable {
 
     public init(document: JSONValue) { self.document = document }
 
-    public var etag: String? { document["etag"].string }
+    public var etag: String? { document.member("etag").string }
 
     public func pool(_ name: String) -> JSONValue? {
-        document.at("properties.backendAddressPools").array.first { ($0["name"].string ?? "").caseInsensitiveCompare(name) == .orderedSame }
+        document.at("properties.backendAddressPools").array.first { ($0.member("name").string ?? "").caseInsensitiveCompare(name) == .orderedSame }
     }
 
     /// The pool's `backendAddresses` (IP or FQDN).
     public func addresses(_ pool: String) -> [String] {
-        (self.pool(pool)?.at("properties.backendAddresses").array ?? []).compactMap { $0["ipAddress"].string ?? $0["fqdn"].string }
+        (self.pool(pool)?.at("properties.backendAddresses").array ?? []).compactMap { $0.member("ipAddress").string ?? $0.member("fqdn").string }
     }
 
     /// NIC IP configurations that join the pool by reference (read-only in the gateway).
     public func nicMembers(_ pool: String) -> [String] {
-        (self.pool(pool)?.at("properties.backendIPConfigurations").array ?? []).compactMap { $0["id"].string }
+        (self.pool(pool)?.at("properties.backendIPConfigurations").array ?? []).compactMap { $0.member("id").string }
     }
 
     /// How long the gateway keeps a removed server's open connections: the longest enabled
     /// `connectionDraining.drainTimeoutInSec` of the HTTP settings routed to this pool (of every
     /// setting, when no rule names the pool). Zero when draining is off.
     public func drainTimeout(_ pool: String) -> Duration {
-        let poolID = (self.pool(pool)?["id"].string ?? "").lowercased()
+        let poolID = (self.pool(pool)?.member("id").string ?? "").lowercased()
         let settings = document.at("properties.backendHttpSettingsCollection").array
         var used = Set<String>()
         for rule in document.at("properties.requestRoutingRules").array {
             guard (rule.at("properties.backendAddressPool.id").string ?? "").lowercased() == poolID, !poolID.isEmpty else { continue }
             if let id = rule.at("properties.backendHttpSettings.id").string { used.insert(id.lowercased()) }
         }
-        let relevant = used.isEmpty ? settings : settings.filter { used.contains(($0["id"].string ?? "").lowercased()) }
+        let relevant = used.isEmpty ? settings : settings.filter { used.contains(($0.member("id").string ?? "").lowercased()) }
         let seconds = relevant.compactMap { setting -> Double? in
             guard setting.at("properties.connectionDraining.enabled").bool == true else { return nil }
             return setting.at("properties.connectionDraining.drainTimeoutInSec").number
@@ -47,16 +48,16 @@ public struct ApplicationGateway: Sendable {
         var document = self.document
         let pools = document.at("properties.backendAddressPools").array.map { item -> JSONValue in
             var item = item
-            if (item["name"].string ?? "").caseInsensitiveCompare(pool) == .orderedSame {
-                var properties = item["properties"]
-                properties["backendAddresses"] = .array(addresses.map { .object([Self.looksLikeIP($0) ? "ipAddress" : "fqdn": .string($0)]) })
-                item["properties"] = properties
+            if (item.member("name").string ?? "").caseInsensitiveCompare(pool) == .orderedSame {
+                var properties = item.member("properties")
+                properties.setMember("backendAddresses", .array(addresses.map { .object([Self.looksLikeIP($0) ? "ipAddress" : "fqdn": .string($0)]) }))
+                item.setMember("properties", properties)
             }
             return Self.strippingReadOnly(item)
         }
-        var properties = document["properties"]
-        properties["backendAddressPools"] = .array(pools)
-        document["properties"] = properties
+        var properties = document.member("properties")
+        properties.setMember("backendAddressPools", .array(pools))
+        document.setMember("properties", properties)
         return Self.strippingReadOnly(document)
     }
 

@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 public import Manifests
 
 /// Application Gateway backend pools as the deploy's traffic controller. A target is in a pool when

@@ -1,5 +1,6 @@
 public import Deployer
 public import Foundation
+import JSONDocument
 
 /// Each scale-set instance's traffic as its Application Gateways count it, read through the Azure
 /// Monitor metrics REST API (`GET {gateway}/providers/Microsoft.Insights/metrics`): responses by
@@ -97,14 +98,14 @@ public actor ApplicationGatewayTrafficMetrics: TrafficMetrics {
         }
         let key = aggregation.lowercased()
         var result: [Series] = []
-        for item in response.body?["value"].array ?? [] where (item.at("name.value").string ?? "").caseInsensitiveCompare(metric) == .orderedSame {
-            for series in item["timeseries"].array {
+        for item in response.body?.member("value").array ?? [] where (item.at("name.value").string ?? "").caseInsensitiveCompare(metric) == .orderedSame {
+            for series in item.member("timeseries").array {
                 var dimensions: [String: String] = [:]
-                for entry in series["metadatavalues"].array {
-                    guard let name = entry.at("name.value").string, let value = entry["value"].string else { continue }
+                for entry in series.member("metadatavalues").array {
+                    guard let name = entry.at("name.value").string, let value = entry.member("value").string else { continue }
                     dimensions[name.lowercased()] = value
                 }
-                let values = series["data"].array.compactMap { $0[key].number }
+                let values = series.member("data").array.compactMap { $0.member(key).number }
                 let value: Double? =
                     values.isEmpty ? nil : key == "average" ? values.reduce(0, +) / Double(values.count) : values.reduce(0, +)
                 result.append(Series(dimensions: dimensions, value: value))

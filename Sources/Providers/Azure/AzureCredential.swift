@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 import Manifests
 
 #if canImport(FoundationNetworking)
@@ -98,13 +99,13 @@ public struct ClientSecretCredential: AzureTokenSource {
             throw AzureAuthError("could not reach \(authority.absoluteString) for a token: \(error)")
         }
         let body = JSONValue.parse(response.body) ?? .null
-        guard response.status == 200, let token = body["access_token"].string else {
-            let reason = body["error_description"].string ?? body["error"].string ?? "HTTP \(response.status)"
+        guard response.status == 200, let token = body.member("access_token").string else {
+            let reason = body.member("error_description").string ?? body.member("error").string ?? "HTTP \(response.status)"
             throw AzureAuthError(
                 "\(name) was refused: \(reason.split(separator: "\n").first.map(String.init) ?? reason). "
                     + "Check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.")
         }
-        let lifetime = body["expires_in"].number ?? 3600
+        let lifetime = body.member("expires_in").number ?? 3600
         return AccessToken(value: token, expiresOn: Date().addingTimeInterval(lifetime))
     }
 }
@@ -144,9 +145,9 @@ public struct ManagedIdentityCredential: AzureTokenSource {
                         + "managed identity, set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or log in with `az login`")
             }
             let body = JSONValue.parse(response.body) ?? .null
-            if response.status == 200, let token = body["access_token"].string {
-                let expires = body["expires_on"].number.map { Date(timeIntervalSince1970: $0) }
-                    ?? Date().addingTimeInterval(body["expires_in"].number ?? 3600)
+            if response.status == 200, let token = body.member("access_token").string {
+                let expires = body.member("expires_on").number.map { Date(timeIntervalSince1970: $0) }
+                    ?? Date().addingTimeInterval(body.member("expires_in").number ?? 3600)
                 return AccessToken(value: token, expiresOn: expires)
             }
             // IMDS asks callers to back off on 429 and 5xx; three tries, a second apart.
@@ -154,7 +155,7 @@ public struct ManagedIdentityCredential: AzureTokenSource {
                 try await Task.sleep(for: .seconds(1))
                 continue
             }
-            let reason = body["error_description"].string ?? body["error"].string ?? "HTTP \(response.status)"
+            let reason = body.member("error_description").string ?? body.member("error").string ?? "HTTP \(response.status)"
             throw AzureAuthError("\(name) gave no token: \(reason)")
         }
     }
@@ -204,8 +205,8 @@ public struct AzureCLICredential: AzureTokenSource {
             throw AzureAuthError("az gave no token: \(first) (run `az login`, or set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET)")
         }
         let body = JSONValue.parse(output) ?? .null
-        guard let token = body["accessToken"].string else { throw AzureAuthError("az account get-access-token printed no accessToken") }
-        let expires = body["expires_on"].number.map { Date(timeIntervalSince1970: $0) } ?? Date().addingTimeInterval(1800)
+        guard let token = body.member("accessToken").string else { throw AzureAuthError("az account get-access-token printed no accessToken") }
+        let expires = body.member("expires_on").number.map { Date(timeIntervalSince1970: $0) } ?? Date().addingTimeInterval(1800)
         return AccessToken(value: token, expiresOn: expires)
     }
 }

@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 import Synchronization
 public import Manifests
 

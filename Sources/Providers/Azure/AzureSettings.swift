@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 
 /// Where Azure is and who deployer is to it, from the environment variables Azure users already set:
 /// `AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET` (a service principal), a managed identity

@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import JSONDocument
 
 /// How requests to a storage account are authorised: a bearer token for Azure Storage (the
 /// credentials deployer uses for Resource Manager), or the account's key (Shared Key signatures).

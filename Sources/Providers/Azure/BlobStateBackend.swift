@@ -1,5 +1,6 @@
 public import Deployer
 public import Foundation
+import JSONDocument
 import Digests
 
 /// Deploy state in a container of an Azure Storage account (`state: {azure-blob: …}`), the way
@@ -328,7 +329,7 @@ public actor BlobStateBackend: StateBackend {
             } catch {
                 throw StateError(backend: location, "finding the storage account \(account) through Resource Manager: \(error)")
             }
-            guard let text = answer.body?["properties"]["primaryEndpoints"]["blob"].string, let found = URL(string: text),
+            guard let text = answer.body?.member("properties").member("primaryEndpoints").member("blob").string, let found = URL(string: text),
                 let scheme = found.scheme?.lowercased(), scheme == "https" || (scheme == "http" && AzureSettings.isLoopback(found.host ?? ""))
             else {
                 throw StateError(

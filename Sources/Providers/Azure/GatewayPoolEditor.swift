@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 import Manifests
 
 /// The one writer of an Application Gateway in this process: every change to its pools goes through

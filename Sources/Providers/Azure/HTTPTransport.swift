@@ -1,4 +1,5 @@
 public import Foundation
+import JSONDocument
 import Manifests
 
 #if canImport(FoundationNetworking)

@@ -1,4 +1,5 @@
 import Foundation
+public import JSONDocument
 
 /// The parts of a scale set's model a deploy reads.
 public struct ScaleSetModel: Sendable {
@@ -35,25 +36,25 @@ public struct ScaleSetModel: Sendable {
     }
 
     init(_ json: JSONValue) {
-        etag = json["etag"].string
-        location = json["location"].string
+        etag = json.member("etag").string
+        location = json.member("location").string
         upgradeMode = json.at("properties.upgradePolicy.mode").string ?? "Manual"
         orchestrationMode = json.at("properties.orchestrationMode").string ?? "Uniform"
         extensions = json.at("properties.virtualMachineProfile.extensionProfile.extensions").array.map { item in
             Extension(
-                name: item["name"].string ?? "", type: item.at("properties.type").string ?? "",
+                name: item.member("name").string ?? "", type: item.at("properties.type").string ?? "",
                 publisher: item.at("properties.publisher").string, forceUpdateTag: item.at("properties.forceUpdateTag").string,
-                properties: item["properties"])
+                properties: item.member("properties"))
         }
         var references: [String] = []
         for nic in json.at("properties.virtualMachineProfile.networkProfile.networkInterfaceConfigurations").array {
             for ip in nic.at("properties.ipConfigurations").array {
-                references += ip.at("properties.applicationGatewayBackendAddressPools").array.compactMap { $0["id"].string }
+                references += ip.at("properties.applicationGatewayBackendAddressPools").array.compactMap { $0.member("id").string }
             }
         }
         gatewayPoolReferences = references
         var tags: [String: String] = [:]
-        if case .object(let members) = json["tags"] {
+        if case .object(let members) = json.member("tags") {
             for (key, value) in members { tags[key] = value.string ?? "" }
         }
         self.tags = tags
@@ -73,8 +74,8 @@ public struct ScaleSetInstance: Sendable, Equatable {
     public var failedExtension: String?
 
     init(_ json: JSONValue) {
-        instanceID = json["instanceId"].string ?? json["name"].string.flatMap { $0.split(separator: "_").last.map(String.init) } ?? ""
-        name = json["name"].string ?? instanceID
+        instanceID = json.member("instanceId").string ?? json.member("name").string.flatMap { $0.split(separator: "_").last.map(String.init) } ?? ""
+        name = json.member("name").string ?? instanceID
         latestModelApplied = json.at("properties.latestModelApplied").bool ?? false
         provisioningState = json.at("properties.provisioningState").string ?? "Succeeded"
         let view = json.at("properties.instanceView")
@@ -83,9 +84,9 @@ public struct ScaleSetInstance: Sendable, Equatable {
     }
 
     static func failedExtension(_ view: JSONValue) -> String? {
-        view["extensions"].array.first { ext in
-            ext["statuses"].array.contains { ($0["code"].string ?? "").lowercased() == "provisioningstate/failed" }
-        }?["name"].string
+        view.member("extensions").array.first { ext in
+            ext.member("statuses").array.contains { ($0.member("code").string ?? "").lowercased() == "provisioningstate/failed" }
+        }?.member("name").string
     }
 }
 
@@ -139,13 +140,13 @@ public struct ScaleSetClient: Sendable {
     /// model), waited for. Sending it twice with the same tag does the same, so it is retried.
     public func setForceUpdateTag(_ tag: String, on ext: ScaleSetModel.Extension, deadline: Duration?) async throws {
         var properties = ext.properties
-        for readOnly in ["provisioningState", "provisionAfterExtensions"] where !properties[readOnly].isNull {
+        for readOnly in ["provisioningState", "provisionAfterExtensions"] where !properties.member(readOnly).isNull {
             if case .object(var members) = properties {
                 members.removeValue(forKey: readOnly)
                 properties = .object(members)
             }
         }
-        properties["forceUpdateTag"] = .string(tag)
+        properties.setMember("forceUpdateTag", .string(tag))
         _ = try await arm.longRunning(
             "PUT", path + "/extensions/\(ext.name)", body: .object(["properties": properties]), apiVersion: Self.computeVersion,
             retry: .idempotent, deadline: deadline)

@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 
 /// What this process knows of one scale set: its model (read again on every `targets()`), its
 /// instances by target name and their private IPs (stable for an instance's life). Shared by the

@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 import Manifests
 
 /// A VM Scale Set as a fleet: its instances are the targets; "update" re-runs the deploy extension by

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDocument
 public import Deployer
 public import Manifests
 

@@ -1,5 +1,6 @@
 public import Deployer
 import Foundation
+import JSONDocument
 
 /// The deploy lock kept in Azure, as tags on the scale set written with `If-Match`, so operators on
 /// different machines see each other. Tags hold at most 256 characters each; the holder is spread over

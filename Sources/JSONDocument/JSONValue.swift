@@ -1,7 +1,8 @@
 public import Foundation
 
-/// A JSON document kept as data, so that resources the simulator stores (a gateway's unknown
-/// sections, a scale set's model) round-trip exactly as clients sent them.
+/// A JSON document kept as data, so that a resource round-trips exactly: an Application Gateway read
+/// from ARM is written back whole with every section deployer does not model as it was, and the ARM
+/// simulator stores what clients sent (a gateway's unknown sections, a scale set's model) as sent.
 public enum JSONValue: Sendable, Equatable, Codable {
     /// `null`.
     case null
@@ -45,16 +46,19 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
+        case .double(let value):
+            // Whole numbers as integers: ARM rejects `60.0` where an int is declared.
+            if value.rounded() == value, abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
     }
 
-    /// Parses a request body; nil when it is not JSON.
+    /// Parses a body; nil for an empty or non-JSON body.
     public static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        guard !data.isEmpty else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
     /// Compact JSON text with sorted keys, so equal documents serialise identically.
@@ -164,4 +168,51 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
+}
+
+// MARK: Reading ARM documents
+
+/// ARM treats property names case-insensitively; these read a document that way, and give `.null`,
+/// `nil` or `[]` for anything missing, so that a long path reads in one expression.
+extension JSONValue {
+    /// A member of an object, found case-insensitively; `.null` otherwise.
+    public func member(_ key: String) -> JSONValue {
+        guard case .object(let members) = self else { return .null }
+        if let exact = members[key] { return exact }
+        return members.first { $0.key.caseInsensitiveCompare(key) == .orderedSame }?.value ?? .null
+    }
+
+    /// Sets a member, replacing one whose name differs only in case (the document keeps ARM's spelling).
+    public mutating func setMember(_ key: String, _ value: JSONValue) {
+        guard case .object(var members) = self else { return }
+        let existing = members.keys.first { $0.caseInsensitiveCompare(key) == .orderedSame } ?? key
+        members[existing] = value
+        self = .object(members)
+    }
+
+    /// Follows a dotted path of member names (`properties.upgradePolicy.mode`), case-insensitively.
+    public func at(_ path: String) -> JSONValue {
+        path.split(separator: ".").reduce(self) { $0.member(String($1)) }
+    }
+
+    /// The string, when this is one.
+    public var string: String? { stringValue }
+
+    /// The boolean, when this is one.
+    public var bool: Bool? { boolValue }
+
+    /// The number (or a string holding one).
+    public var number: Double? {
+        switch self {
+        case .int(let value): return Double(value)
+        case .double(let value): return value
+        case .string(let text): return Double(text)
+        default: return nil
+        }
+    }
+
+    /// The elements of an array; none for anything else.
+    public var array: [JSONValue] { arrayValue ?? [] }
+
+    public var isNull: Bool { self == .null }
 }
