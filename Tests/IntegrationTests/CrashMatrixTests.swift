@@ -136,15 +136,8 @@ import Testing
     private func killDeploy(
         at record: Int, in directory: String, records: @Sendable (String) async throws -> Int, environment: [String: String]
     ) async throws {
-        var variables = environment
-        variables["DEPLOYER_TEST_STOP_AT_RECORD"] = "\(record)"
-        let running = try DeployerProcess.start(["deploy", "sim", "--yes"], in: directory, environment: variables)
-        let pid = running.process.processIdentifier
-        let deadline = Date().addingTimeInterval(20)
-        while running.process.isRunning, !DeployerProcess.isStopped(pid), Date() < deadline { usleep(2_000) }
-        #expect(DeployerProcess.isStopped(pid), "deployer did not reach record \(record): \(running.stderr())")
-        kill(pid, SIGKILL)
-        _ = running.wait(timeout: 10)
+        let killed = try DeployerProcess.killedDeploy(atRecord: record, in: directory, environment: environment)
+        #expect(killed.reached, "deployer did not reach record \(record): \(killed.stderr)")
         #expect(try await records(directory) == record)
     }
 

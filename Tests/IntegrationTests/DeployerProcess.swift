@@ -130,6 +130,23 @@ struct DeployerProcess {
         return Running(process: Child(pid: pid), out: out, err: err)
     }
 
+    /// Runs `deployer deploy sim --yes` until it has written journal record `record` (it stops itself
+    /// there), then kills it with SIGKILL: a deploy whose process died mid-run. Returns whether it did
+    /// reach that record, and what it printed.
+    @discardableResult
+    static func killedDeploy(atRecord record: Int, in directory: String, environment: [String: String] = [:]) throws -> (reached: Bool, stderr: String) {
+        var variables = environment
+        variables["DEPLOYER_TEST_STOP_AT_RECORD"] = "\(record)"
+        let running = try start(["deploy", "sim", "--yes"], in: directory, environment: variables)
+        let pid = running.process.processIdentifier
+        let deadline = Date().addingTimeInterval(20)
+        while running.process.isRunning, !isStopped(pid), Date() < deadline { usleep(2_000) }
+        let reached = isStopped(pid)
+        kill(pid, SIGKILL)
+        _ = running.wait(timeout: 10)
+        return (reached, running.stderr())
+    }
+
     /// Whether the process is stopped (SIGSTOP), from /proc.
     static func isStopped(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

@@ -31,13 +31,7 @@ import Testing
     @Test func aDeployWhoseProcessIsGoneGetsResumeOrAbortAdviceAndLeavesAnAuditLine() throws {
         let scratch = try Scratch(yaml: Scratch.simulated())
         defer { scratch.remove() }
-        let running = try DeployerProcess.start(
-            ["deploy", "sim", "--yes"], in: scratch.path, environment: ["DEPLOYER_TEST_STOP_AT_RECORD": "8"])
-        let pid = running.process.processIdentifier
-        let deadline = Date().addingTimeInterval(20)
-        while running.process.isRunning, !DeployerProcess.isStopped(pid), Date() < deadline { usleep(2_000) }
-        kill(pid, SIGKILL)
-        _ = running.wait(timeout: 10)
+        #expect(try DeployerProcess.killedDeploy(atRecord: 8, in: scratch.path).reached)
 
         let journals = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/inventories/.deployer/sim/journal")
         let deployID = try #require(journals.first?.replacingOccurrences(of: ".jsonl", with: ""))

@@ -358,3 +358,14 @@ public struct ARMResource: Sendable {
         return body
     }
 }
+
+/// A client of one ARM resource, through its `ARMResource`.
+public protocol ARMResourceClient: Sendable {
+    var resource: ARMResource { get }
+}
+
+extension ARMResourceClient {
+    public var arm: ARMClient { resource.arm }
+    public var name: String { resource.name }
+    public var path: String { resource.path }
+}

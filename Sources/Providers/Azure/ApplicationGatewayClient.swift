@@ -80,13 +80,10 @@ public struct ApplicationGateway: Sendable {
 }
 
 /// GET and PUT of one Application Gateway (Microsoft.Network, api-version 2024-05-01).
-public struct ApplicationGatewayClient: Sendable {
+public struct ApplicationGatewayClient: ARMResourceClient {
     public static let networkVersion = "2024-05-01"
 
     public let resource: ARMResource
-    public var arm: ARMClient { resource.arm }
-    public var name: String { resource.name }
-    public var path: String { resource.path }
 
     public init(arm: ARMClient, subscription: String, resourceGroup: String, name: String) {
         resource = ARMResource(

@@ -92,14 +92,11 @@ public struct ScaleSetInstance: Sendable, Equatable {
 
 /// The calls a deploy makes on one scale set (Microsoft.Compute, api-version 2024-11-01; the
 /// scale-set VM NIC path is served by the network provider with compute's version list: 2018-10-01).
-public struct ScaleSetClient: Sendable {
+public struct ScaleSetClient: ARMResourceClient {
     public static let computeVersion = "2024-11-01"
     public static let nicVersion = "2018-10-01"
 
     public let resource: ARMResource
-    public var arm: ARMClient { resource.arm }
-    public var name: String { resource.name }
-    public var path: String { resource.path }
 
     public init(arm: ARMClient, subscription: String, resourceGroup: String, name: String) {
         resource = ARMResource(
