@@ -47,6 +47,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "Digests",
             dependencies: ["CCrypto"],
@@ -70,7 +75,7 @@ let package = Package(
         .target(
             name: "AzureSimulator",
             dependencies: [
-                "Digests", "JSONDocument",
+                "Digests", "JSONDocument", "CSSL",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Yams", package: "Yams"),

@@ -5,8 +5,8 @@ import JSONDocument
 import Synchronization
 
 /// Puts an `ARMSimulator` on a TCP port of 127.0.0.1 (never another interface). HTTP/1.1 with
-/// keep-alive, request bodies and concurrent connections; TLS, when a client needs it, comes from
-/// a terminator in front that sets `X-Forwarded-Proto: https`.
+/// keep-alive, request bodies and concurrent connections. HTTPS comes from `startTLS` (the simulator's
+/// own TLS terminator) or from one in front that sets `X-Forwarded-Proto: https`.
 public final class ARMSimulatorServer: Sendable {
     /// The simulator answering requests.
     public let simulator: ARMSimulator
@@ -27,14 +27,18 @@ public final class ARMSimulatorServer: Sendable {
 
     /// Starts listening on 127.0.0.1:`port` (0 = an ephemeral port) and returns once it accepts
     /// connections. `verbose` logs one line per request to stderr (no headers, no bodies).
-    public static func start(_ simulator: ARMSimulator, port: UInt16 = 0, verbose: Bool = false) async throws -> ARMSimulatorServer {
+    /// `forwardedProto`: the scheme to assume when a request does not say (`https` behind this
+    /// process's own TLS terminator), for the absolute URLs the simulator hands out.
+    public static func start(
+        _ simulator: ARMSimulator, port: UInt16 = 0, verbose: Bool = false, forwardedProto: String? = nil
+    ) async throws -> ARMSimulatorServer {
         let address: sockaddr_in
         do {
             address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
         } catch {
             throw SimulatorError("cannot make the address 127.0.0.1:\(port): \(error)")
         }
-        let handler = Handler(simulator: simulator, verbose: verbose, fallbackHost: "127.0.0.1:\(port)")
+        let handler = Handler(simulator: simulator, verbose: verbose, fallbackHost: "127.0.0.1:\(port)", forwardedProto: forwardedProto)
         // Generous handler timeout: `delay` faults may hold an answer for minutes on purpose.
         let server = HTTPServer(
             address: address, timeout: 3600, pool: NoDelaySocketPool(base: HTTPServer.defaultPool()), logger: .disabled,
@@ -63,6 +67,41 @@ public final class ARMSimulatorServer: Sendable {
         throw SimulatorError("the simulator did not start listening on 127.0.0.1:\(port) within 10 seconds")
     }
 
+    /// HTTPS on 127.0.0.1:`port` (0 = a free one) with a PEM certificate chain and key: this process's
+    /// TLS terminator in front of an HTTP listener of its own (on a free port, for it alone) that
+    /// hands out https URLs.
+    public static func startTLS(
+        _ simulator: ARMSimulator, port: UInt16 = 0, certificate: String, key: String, verbose: Bool = false
+    ) async throws -> HTTPS {
+        let inner = try await start(simulator, port: 0, verbose: verbose, forwardedProto: "https")
+        do {
+            let terminator = try TLSTerminator(port: port, certificate: certificate, key: key, upstream: inner.port)
+            return HTTPS(inner: inner, terminator: terminator)
+        } catch {
+            await inner.stop()
+            throw error
+        }
+    }
+
+    /// The simulator over HTTPS.
+    public final class HTTPS: Sendable {
+        let inner: ARMSimulatorServer
+        let terminator: TLSTerminator
+        public var port: UInt16 { terminator.port }
+        /// `https://127.0.0.1:PORT`.
+        public var baseURL: String { "https://127.0.0.1:\(port)" }
+
+        init(inner: ARMSimulatorServer, terminator: TLSTerminator) {
+            self.inner = inner
+            self.terminator = terminator
+        }
+
+        public func stop() async {
+            terminator.stop()
+            await inner.stop()
+        }
+    }
+
     /// Stops listening and closes open connections (waits at most about a second for them).
     public func stop() async {
         await server.stop(timeout: 1)
@@ -75,17 +114,22 @@ public final class ARMSimulatorServer: Sendable {
         let verbose: Bool
         /// Host used for absolute URLs when a request has no Host header (HTTP/1.0).
         let fallbackHost: Mutex<String>
+        let forwardedProto: String?
 
-        init(simulator: ARMSimulator, verbose: Bool, fallbackHost: String) {
+        init(simulator: ARMSimulator, verbose: Bool, fallbackHost: String, forwardedProto: String?) {
             self.simulator = simulator
             self.verbose = verbose
             self.fallbackHost = Mutex(fallbackHost)
+            self.forwardedProto = forwardedProto
         }
 
         func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
             var headers: [String: String] = [:]
             for (name, value) in request.headers {
                 headers[name.rawValue] = headers[name.rawValue].map { $0 + ", " + value } ?? value
+            }
+            if let forwardedProto, !headers.keys.contains(where: { $0.lowercased() == "x-forwarded-proto" }) {
+                headers["X-Forwarded-Proto"] = forwardedProto
             }
             let simulated = SimulatedRequest(
                 method: request.method.rawValue, path: request.target.path(), query: request.target.query(), headers: headers,

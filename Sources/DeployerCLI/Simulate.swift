@@ -12,7 +12,7 @@ struct Simulate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve a simulated Azure Resource Manager on 127.0.0.1 until Ctrl-C.",
             discussion: """
-                Serves plain HTTP on 127.0.0.1 only (never another interface):
+                Serves plain HTTP on 127.0.0.1 only (never another interface), and with --tls HTTPS too:
                   ARM       scale sets: GET/PUT/PATCH, extensions, instances ($filter,
                             $expand, paging), instance views, manualupgrade,
                             rollingUpgrades/latest, NICs; application gateways: GET,
@@ -35,8 +35,8 @@ struct Simulate: AsyncParsableCommand {
                             GET /{tenant}/v2.0/.well-known/openid-configuration,
                             IMDS GET /metadata/identity/oauth2/token (Metadata: true).
                 Polling URLs and nextLinks are absolute, built from the Host header
-                and X-Forwarded-Proto: the Azure SDK and az send tokens over https
-                only, so put a TLS terminator in front for them.
+                and X-Forwarded-Proto (https on the --tls port): the Azure SDK and az
+                send tokens over https only, so give them the --tls port.
 
                 Scenario file (YAML; every key optional). Without --scenario the
                 built-in demo: rg-backend-prod/vmss-backend-prod, 4 instances behind
@@ -96,6 +96,29 @@ struct Simulate: AsyncParsableCommand {
         @Flag(help: "Log one line per request to stderr (method, path, status; never headers or bodies).")
         var verbose = false
 
+        @Flag(
+            help: ArgumentHelp(
+                "Also serve HTTPS on 127.0.0.1 (for az and the Azure SDKs, which send tokens over https only).",
+                discussion: "Plain HTTP stays on --port. Without --cert/--key, a self-signed certificate for 127.0.0.1 and localhost is made in --tls-dir."))
+        var tls = false
+
+        @Option(help: ArgumentHelp("HTTPS port on 127.0.0.1 with --tls (0 picks a free one).", valueName: "port"))
+        var tlsPort: UInt16 = 0
+
+        @Option(help: ArgumentHelp("Write the HTTPS port number to this file once listening.", valueName: "path"))
+        var tlsPortFile: String?
+
+        @Option(help: ArgumentHelp("PEM certificate (chain) to serve HTTPS with, instead of a self-signed one.", valueName: "file"))
+        var cert: String?
+
+        @Option(help: ArgumentHelp("PEM private key of --cert.", valueName: "file"))
+        var key: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "Where the self-signed certificate is made (default: ~/.cache/deployer/simulator-tls).", valueName: "dir"))
+        var tlsDir: String?
+
         func run() async throws {
             let loaded: SimulatorScenario
             if let scenario {
@@ -116,18 +139,104 @@ struct Simulate: AsyncParsableCommand {
             } catch let error as SimulatorError {
                 throw CommandFailure("\(error)", code: .failed)
             }
-            if let portFile {
+            var https: ARMSimulatorServer.HTTPS?
+            var certificatePath: String?
+            if tls {
                 do {
-                    try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+                    let (certificate, privateKey) = try certificateAndKey()
+                    certificatePath = certificate
+                    https = try await ARMSimulatorServer.startTLS(
+                        simulator, port: tlsPort, certificate: certificate, key: privateKey, verbose: verbose)
+                } catch let failure as CommandFailure {
+                    await server.stop()
+                    throw failure
                 } catch {
                     await server.stop()
-                    throw CommandFailure("error: cannot write the port to \(portFile): \(error.localizedDescription)", code: .failed)
+                    throw CommandFailure("error: \(error)", code: .failed)
+                }
+            }
+            for (file, port) in [(portFile, server.port), (tlsPortFile, https?.port)] {
+                guard let file, let port else { continue }
+                do {
+                    try "\(port)\n".write(toFile: file, atomically: true, encoding: .utf8)
+                } catch {
+                    await server.stop()
+                    await https?.stop()
+                    throw CommandFailure("error: cannot write the port to \(file): \(error.localizedDescription)", code: .failed)
                 }
             }
             Console.out(Self.banner(loaded, base: server.baseURL, source: scenario))
+            if let https, let certificatePath { Console.out(Self.tlsBanner(loaded, base: https.baseURL, certificate: certificatePath)) }
             await Self.waitForSignal()
             Console.error("Stopping the ARM simulator.")
+            await https?.stop()
             await server.stop()
+        }
+
+        /// The certificate and key to serve HTTPS with: --cert/--key, or a self-signed pair for 127.0.0.1
+        /// and localhost made now (by `openssl req`) in --tls-dir.
+        func certificateAndKey() throws -> (certificate: String, key: String) {
+            switch (cert, key) {
+            case (let cert?, let key?):
+                for file in [cert, key] where !FileManager.default.isReadableFile(atPath: file) {
+                    throw CommandFailure("error: cannot read \(file) (--cert and --key are PEM files)", code: .badInput)
+                }
+                return (cert, key)
+            case (nil, nil):
+                break
+            default:
+                throw CommandFailure("error: --cert and --key go together (or leave both out for a self-signed certificate)", code: .badInput)
+            }
+            let home = FileManager.default.homeDirectoryForCurrentUser.path
+            let directory = tlsDir ?? home + "/.cache/deployer/simulator-tls"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure("error: cannot create \(directory): \(error.localizedDescription)", code: .failed)
+            }
+            let certificate = directory + "/cert.pem", privateKey = directory + "/key.pem"
+            let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            guard let openssl else {
+                throw CommandFailure(
+                    "error: openssl is not installed, so no certificate can be made (Debian: apt-get install openssl), or pass --cert and --key",
+                    code: .failed)
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: openssl)
+            process.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", privateKey, "-out", certificate,
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            let errors = Pipe()
+            process.standardError = errors
+            do {
+                try process.run()
+            } catch {
+                throw CommandFailure("error: cannot run \(openssl): \(error.localizedDescription)", code: .failed)
+            }
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw CommandFailure("error: openssl could not make a certificate in \(directory): \(message)", code: .failed)
+            }
+            chmod(privateKey, 0o600)
+            return (certificate, privateKey)
+        }
+
+        static func tlsBanner(_ scenario: SimulatorScenario, base: String, certificate: String) -> String {
+            let clientID = scenario.credentials.first?.clientID ?? "deployer-ci"
+            return [
+                "",
+                "HTTPS on \(base) (certificate \(certificate), for 127.0.0.1 and localhost). For az and the Azure SDKs:",
+                "  export REQUESTS_CA_BUNDLE=\(certificate)",
+                "  az cloud register --name DeployerSimulator --endpoint-resource-manager \(base)/ \\",
+                "      --endpoint-active-directory \(base) --endpoint-active-directory-resource-id https://management.azure.com/",
+                "  az cloud set --name DeployerSimulator",
+                "  az config set core.instance_discovery=false",
+                "  az login --service-principal --username \(clientID) --password \"$AZURE_CLIENT_SECRET\" --tenant \(scenario.tenant)",
+                "  (Python SDKs: base_url=\"\(base)\", ClientSecretCredential(authority=\"\(base)\", disable_instance_discovery=True))",
+            ].joined(separator: "\n")
         }
 
         static func banner(_ scenario: SimulatorScenario, base: String, source: String?) -> String {
@@ -158,8 +267,8 @@ struct Simulate: AsyncParsableCommand {
             }
             lines += [
                 "  (managed identity instead: export AZURE_POD_IDENTITY_AUTHORITY_HOST=\(base))",
-                "The Azure SDK and az send tokens over https only: put a TLS terminator in front that sets",
-                "X-Forwarded-Proto: https, and use its https URL as base_url / the az cloud's endpoints.",
+                "The Azure SDK and az send tokens over https only: start with --tls for HTTPS (or put a TLS",
+                "terminator in front that sets X-Forwarded-Proto: https).",
                 "Control API: \(base)/_simulator/state, /_simulator/requests, /_simulator/faults. Ctrl-C stops.",
             ]
             return lines.joined(separator: "\n")

@@ -11,7 +11,7 @@ extension Tag {
 
 /// The real azure-identity, azure-mgmt-compute, azure-mgmt-network, azure-mgmt-storage and
 /// azure-storage-blob against the ARM simulator (`deployer simulate azure`) and its Blob service,
-/// behind a real HAProxy terminating TLS (the SDK only sends tokens over https).
+/// over the simulator's own HTTPS (`--tls`; the SDK only sends tokens over https).
 @Suite(.tags(.conformance), .serialized) struct AzureConformanceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -39,60 +39,19 @@ extension Tag {
                 "\(Self.python) is missing: run scripts/conformance-venv.sh once (make test creates it) to install the Azure SDKs from PyPI")
             return
         }
-        let haproxy = try #require(
-            ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy"].first { FileManager.default.isExecutableFile(atPath: $0) },
-            "haproxy is not installed (make deps installs it)")
         let scratch = NSTemporaryDirectory() + "deployer-conformance-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 
-        // A self-signed certificate for 127.0.0.1, which the SDK is told to trust.
-        let certificate = try await Self.runOffPool(
-            "/usr/bin/openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
-            in: scratch, timeout: 30)
-        try #require(certificate.status == 0, "openssl failed: \(certificate.stderr)")
-        let pem = try String(contentsOfFile: scratch + "/cert.pem", encoding: .utf8) + String(contentsOfFile: scratch + "/key.pem", encoding: .utf8)
-        try pem.write(toFile: scratch + "/combined.pem", atomically: true, encoding: .utf8)
-
-        let server = try await SimulatorProcess.start(scenario: Self.scenario, in: scratch)
+        // HTTPS from the simulator itself (`--tls`), with the self-signed certificate it made, which
+        // the SDK is told to trust.
+        let server = try await SimulatorProcess.start(scenario: Self.scenario, in: scratch, tls: true)
         defer { server.stop() }
-        let tlsPort = try Self.freePort()
-        let configuration = """
-            global
-              maxconn 200
-            defaults
-              mode http
-              timeout connect 5s
-              timeout client 60s
-              timeout server 60s
-            frontend tls
-              bind 127.0.0.1:\(tlsPort) ssl crt \(scratch)/combined.pem
-              http-request set-header X-Forwarded-Proto https
-              default_backend simulator
-            backend simulator
-              server simulator 127.0.0.1:\(server.port)
-            """
-        try (configuration + "\n").write(toFile: scratch + "/haproxy.cfg", atomically: true, encoding: .utf8)
-        let terminator = try DeployerProcess.start(["-f", scratch + "/haproxy.cfg", "-db"], in: scratch, binary: haproxy)
-        defer {
-            kill(terminator.process.processIdentifier, SIGTERM)
-            if terminator.wait(timeout: 5) == nil {
-                kill(terminator.process.processIdentifier, SIGKILL)
-                _ = terminator.wait(timeout: 5)
-            }
-        }
-        do {
-            try await Self.waitUntilListening(tlsPort, seconds: 10)
-        } catch {
-            Issue.record("\(error): \(terminator.stderr())")
-            throw error
-        }
+        let tlsPort = try #require(server.tlsPort)
 
         let started = Date()
         let result = try await Self.runOffPool(
-            Self.python, [Self.script, "--base-url", "https://127.0.0.1:\(tlsPort)", "--ca", scratch + "/cert.pem"],
+            Self.python, [Self.script, "--base-url", "https://127.0.0.1:\(tlsPort)", "--ca", server.certificate],
             in: scratch, environment: ["NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "HTTPS_PROXY": "", "https_proxy": ""],
             timeout: 180)
         let seconds = Date().timeIntervalSince(started)

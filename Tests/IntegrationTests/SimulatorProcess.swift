@@ -13,19 +13,26 @@ struct SimulatorProcess {
     let running: DeployerProcess.Running
     let port: Int
     let directory: String
+    /// With `tls`: the HTTPS port, and the self-signed certificate to trust (in `directory`/tls).
+    var tlsPort: Int?
+    var certificate: String { directory + "/tls/cert.pem" }
 
-    /// Starts the simulator with `scenario` (YAML) and waits (at most 20 s) until it listens.
-    static func start(scenario: String, in directory: String) async throws -> SimulatorProcess {
+    /// Starts the simulator with `scenario` (YAML) and waits (at most 20 s) until it listens; with
+    /// `tls`, on an HTTPS port of its own too (`--tls`, a certificate made in `directory`/tls).
+    static func start(scenario: String, in directory: String, tls: Bool = false) async throws -> SimulatorProcess {
         let file = directory + "/scenario.yml"
         try scenario.write(toFile: file, atomically: true, encoding: .utf8)
         let portFile = directory + "/simulator.port"
+        let tlsPortFile = directory + "/simulator.tls-port"
+        let tlsArguments = tls ? ["--tls", "--tls-dir", directory + "/tls", "--tls-port-file", tlsPortFile] : []
         let running = try DeployerProcess.start(
-            ["simulate", "azure", "--port", "0", "--port-file", portFile, "--scenario", file], in: directory)
+            ["simulate", "azure", "--port", "0", "--port-file", portFile, "--scenario", file] + tlsArguments, in: directory)
+        func portIn(_ file: String) -> Int? {
+            (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
         for _ in 0..<400 {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
-                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            {
-                return SimulatorProcess(running: running, port: port, directory: directory)
+            if let port = portIn(portFile), !tls || portIn(tlsPortFile) != nil {
+                return SimulatorProcess(running: running, port: port, directory: directory, tlsPort: tls ? portIn(tlsPortFile) : nil)
             }
             if !running.process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
