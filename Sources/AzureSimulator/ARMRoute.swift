@@ -33,6 +33,9 @@ enum ARMRoute: Equatable {
     case operation(subscription: String, provider: Provider, location: String, id: String, resultForm: Bool)
     case scaleSet(subscription: String, group: String, name: String, child: ScaleSetChild)
     case gateway(subscription: String, group: String, name: String)
+    /// VM extension images of a publisher in a location: its types (type nil), a type's versions
+    /// (version nil), or one version — what az looks up before `vmss extension set` without `--version`.
+    case extensionImages(subscription: String, location: String, publisher: String, type: String?, version: String?)
     /// A gateway's Azure Monitor metrics (`…/providers/Microsoft.Insights/metrics`).
     case gatewayMetrics(subscription: String, group: String, name: String)
     /// A storage account (`listKeys` for its POST …/listKeys).
@@ -71,7 +74,8 @@ enum ARMRoute: Equatable {
 
     var isARM: Bool {
         switch self {
-        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .gatewayMetrics, .storageAccount, .unknownARM:
+        case .subscriptions, .subscription, .operation, .scaleSet, .gateway, .gatewayMetrics, .storageAccount, .extensionImages,
+            .unknownARM:
             return true
         default: return false
         }
@@ -97,6 +101,20 @@ enum ARMRoute: Equatable {
             return .operation(
                 subscription: subscription, provider: provider, location: segments[5], id: segments[7],
                 resultForm: lower[6] == "operationresults")
+        }
+        // /subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/publishers/{pub}/artifacttypes/vmextension/types[/{type}/versions[/{v}]]
+        if lower.count >= 11, lower[2] == "providers", lower[3] == "microsoft.compute", lower[4] == "locations", lower[6] == "publishers",
+            lower[8] == "artifacttypes", lower[9] == "vmextension", lower[10] == "types"
+        {
+            switch lower.count {
+            case 11: return .extensionImages(subscription: subscription, location: segments[5], publisher: segments[7], type: nil, version: nil)
+            case 13 where lower[12] == "versions":
+                return .extensionImages(subscription: subscription, location: segments[5], publisher: segments[7], type: segments[11], version: nil)
+            case 14 where lower[12] == "versions":
+                return .extensionImages(
+                    subscription: subscription, location: segments[5], publisher: segments[7], type: segments[11], version: segments[13])
+            default: return .unknownARM
+            }
         }
         guard lower.count >= 8, lower[2] == "resourcegroups", lower[4] == "providers" else { return .unknownARM }
         let group = segments[3]
@@ -153,6 +171,7 @@ enum ARMRoute: Equatable {
         switch self {
         case .gateway: return "applicationGateways"
         case .gatewayMetrics: return "metrics"
+        case .extensionImages: return "locations/publishers/artifacttypes/types/versions"
         case .storageAccount: return "storageAccounts"
         case .operation(_, _, _, _, _): return "locations/operations"
         case .scaleSet(_, _, _, let child):

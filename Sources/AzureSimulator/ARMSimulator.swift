@@ -141,6 +141,9 @@ public actor ARMSimulator {
         case .gateway(let subscription, let group, let name):
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return gatewayRequest(request, group: group, name: name, fault: fault)
+        case .extensionImages(let subscription, let location, let publisher, let type, let version):
+            guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
+            return extensionImages(request, location: location, publisher: publisher, type: type, version: version)
         case .gatewayMetrics(let subscription, let group, let name):
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return gatewayMetrics(request, group: group, name: name)

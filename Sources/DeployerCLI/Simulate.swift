@@ -21,6 +21,10 @@ struct Simulate: AsyncParsableCommand {
                             A bearer token is required; any api-version of the form
                             YYYY-MM-DD[-preview] is accepted.
                             Storage accounts: GET, POST listKeys.
+                            Extension images (what az reads before `vmss extension
+                            set` without --version): GET …/locations/{loc}/publishers/
+                            {pub}/artifacttypes/vmextension/types[/{type}/versions[/{v}]],
+                            from the scale sets' extensions.
                             Gateway metrics (Azure Monitor): GET {gateway}/providers/
                             Microsoft.Insights/metrics, BackendResponseStatus and
                             BackendLastByteResponseTime by BackendServer, BackendPool,

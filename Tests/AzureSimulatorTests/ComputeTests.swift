@@ -190,3 +190,30 @@ import Testing
         #expect(response.json?[path: ["properties", "runningStatus", "code"]] == "RollingForward")
     }
 }
+
+/// The extension image catalogue az reads before `vmss extension set` without `--version`.
+@Suite struct ExtensionImageTests {
+    static let base = "/subscriptions/\(Harness.sub)/providers/Microsoft.Compute/locations/westeurope/publishers"
+
+    @Test func typesVersionsAndOneVersionComeFromTheScaleSetsModels() async throws {
+        let sim = await Harness()
+        let types = try #require(await sim.get(Self.base + "/Microsoft.Azure.Extensions/artifacttypes/vmextension/types").json?.arrayValue)
+        #expect(types.compactMap { $0["name"]?.stringValue } == ["CustomScript"])
+        let versions = try #require(
+            await sim.get(Self.base + "/Microsoft.Azure.Extensions/artifacttypes/vmextension/types/CustomScript/versions").json?.arrayValue)
+        #expect(versions.compactMap { $0["name"]?.stringValue } == ["2.1.0"])
+        #expect(versions.first?["id"]?.stringValue?.hasSuffix("/Types/CustomScript/Versions/2.1.0") == true)
+        let one = await sim.get(Self.base + "/microsoft.azure.extensions/artifacttypes/vmextension/types/customscript/versions/2.1.0")
+        #expect(one.status == 200 && one.json?[path: ["properties", "vmScaleSetEnabled"]] == true)
+    }
+
+    @Test func whatTheCatalogueDoesNotHoldIsNotFound() async throws {
+        let sim = await Harness()
+        #expect(await sim.get(Self.base + "/Contoso.Nothing/artifacttypes/vmextension/types").status == 404)
+        #expect(await sim.get(Self.base + "/Microsoft.Azure.Extensions/artifacttypes/vmextension/types/Nope/versions").status == 404)
+        #expect(await sim.get(Self.base + "/Microsoft.Azure.Extensions/artifacttypes/vmextension/types/CustomScript/versions/9.9.9").status == 404)
+        let elsewhere = await sim.get(
+            "/subscriptions/\(Harness.sub)/providers/Microsoft.Compute/locations/eastus/publishers/Microsoft.Azure.Extensions/artifacttypes/vmextension/types")
+        #expect(elsewhere.status == 404 && elsewhere.json?[path: ["error", "code"]] == "NoRegisteredProviderFound")
+    }
+}

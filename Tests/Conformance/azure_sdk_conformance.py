@@ -130,6 +130,16 @@ def run(args, checks):
                  str(extension.properties.provisioning_state))
     checks.check("extension carries the new forceUpdateTag", extension.properties.force_update_tag == tag)
 
+    # 1b. The extension image catalogue az reads before `vmss extension set` without --version.
+    images = compute.virtual_machine_extension_images
+    types = [t.name for t in images.list_types(scale_set.location, "Microsoft.Azure.Extensions")]
+    checks.check("extension images: the publisher's types include CustomScript", "CustomScript" in types, str(types))
+    versions = [v.name for v in images.list_versions(scale_set.location, "Microsoft.Azure.Extensions", "CustomScript")]
+    checks.check("extension images: CustomScript's versions are listed", versions == ["2.1.0"], str(versions))
+    image = images.get(scale_set.location, "Microsoft.Azure.Extensions", "CustomScript", versions[-1])
+    checks.check("extension images: one version reads back", image.name == "2.1.0" and image.vm_scale_set_enabled is True,
+                 f"{image.name} {image.vm_scale_set_enabled}")
+
     # 2. Stale instances, server-side filter (paged: the scenario's page size is 1).
     stale = [vm.instance_id for vm in compute.virtual_machine_scale_set_vms.list(
         rg, vmss, filter="properties/latestModelApplied eq false")]

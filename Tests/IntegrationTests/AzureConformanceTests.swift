@@ -18,7 +18,7 @@ extension Tag {
     static let python = root + "/.venv-conformance/bin/python"
     static let script = root + "/Tests/Conformance/azure_sdk_conformance.py"
     /// Checks the script makes with a scale set of two instances (30) and one storage account (38).
-    static let expectedChecks = 76
+    static let expectedChecks = 79
 
     static let scenario = """
         page-size: 1
