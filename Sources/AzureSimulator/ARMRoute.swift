@@ -5,6 +5,8 @@ enum ARMRoute: Equatable {
     /// Children of a scale set.
     enum ScaleSetChild: Equatable {
         case model
+        /// The scale set's own instance view (statuses, and a summary of its instances and extensions).
+        case scaleSetInstanceView
         case extensions
         case `extension`(String)
         case virtualMachines
@@ -35,7 +37,8 @@ enum ARMRoute: Equatable {
     case gateway(subscription: String, group: String, name: String)
     /// VM extension images of a publisher in a location: its types (type nil), a type's versions
     /// (version nil), or one version — what az looks up before `vmss extension set` without `--version`.
-    case extensionImages(subscription: String, location: String, publisher: String, type: String?, version: String?)
+    /// (The publishers of a location, publisher nil.)
+    case extensionImages(subscription: String, location: String, publisher: String?, type: String?, version: String?)
     /// A gateway's Azure Monitor metrics (`…/providers/Microsoft.Insights/metrics`).
     case gatewayMetrics(subscription: String, group: String, name: String)
     /// A storage account (`listKeys` for its POST …/listKeys).
@@ -102,6 +105,10 @@ enum ARMRoute: Equatable {
                 subscription: subscription, provider: provider, location: segments[5], id: segments[7],
                 resultForm: lower[6] == "operationresults")
         }
+        // /subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/publishers
+        if lower.count == 7, lower[2] == "providers", lower[3] == "microsoft.compute", lower[4] == "locations", lower[6] == "publishers" {
+            return .extensionImages(subscription: subscription, location: segments[5], publisher: nil, type: nil, version: nil)
+        }
         // /subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/publishers/{pub}/artifacttypes/vmextension/types[/{type}/versions[/{v}]]
         if lower.count >= 11, lower[2] == "providers", lower[3] == "microsoft.compute", lower[4] == "locations", lower[6] == "publishers",
             lower[8] == "artifacttypes", lower[9] == "vmextension", lower[10] == "types"
@@ -143,7 +150,7 @@ enum ARMRoute: Equatable {
         case 1:
             child = [
                 "extensions": .extensions, "virtualmachines": .virtualMachines, "networkinterfaces": .networkInterfaces,
-                "manualupgrade": .manualUpgrade,
+                "manualupgrade": .manualUpgrade, "instanceview": .scaleSetInstanceView,
             ][rest[0]]
         case 2:
             if rest[0] == "extensions" {

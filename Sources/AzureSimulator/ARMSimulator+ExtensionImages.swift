@@ -3,7 +3,8 @@ import JSONDocument
 
 /// The VM extension image catalogue of the scenario's location, as much of it as its scale sets use:
 /// each extension's publisher and type, at the version its model names (`2.1` is listed as `2.1.0`;
-/// az keeps major.minor). az reads it before `vmss extension set` when no `--version` is given.
+/// az keeps major.minor), under the list of publishers. az reads it before `vmss extension set` when no
+/// `--version` is given.
 extension ARMSimulator {
     /// Publisher → type → versions, from every extension of every scale set's model.
     var extensionCatalogue: [String: [String: Set<String>]] {
@@ -21,7 +22,7 @@ extension ARMSimulator {
         return catalogue
     }
 
-    func extensionImages(_ request: SimulatedRequest, location: String, publisher: String, type: String?, version: String?) -> SimulatedResponse {
+    func extensionImages(_ request: SimulatedRequest, location: String, publisher: String?, type: String?, version: String?) -> SimulatedResponse {
         guard request.method == "GET" else { return CloudError.methodNotAllowed(request) }
         guard location.lowercased() == scenario.location.lowercased() else {
             return CloudError.response(
@@ -29,6 +30,14 @@ extension ARMSimulator {
                 "No registered resource provider found for location '\(location)'. The supported locations are '\(scenario.location)'.")
         }
         let catalogue = extensionCatalogue
+        guard let publisher else {
+            return .json(200, .array(catalogue.keys.sorted().map { name in
+                [
+                    "location": .string(scenario.location), "name": .string(name),
+                    "id": .string("/Subscriptions/\(scenario.subscription)/Providers/Microsoft.Compute/Locations/\(scenario.location)/Publishers/\(name)"),
+                ]
+            }))
+        }
         guard let types = catalogue.first(where: { $0.key.lowercased() == publisher.lowercased() }) else {
             return CloudError.response(404, "ArtifactNotFound", "Artifact: VMExtension not found.")
         }

@@ -90,6 +90,34 @@ extension ARMSimulator {
         return .json(200, scaleSets[set].renderedInstanceView(scaleSets[set].instances[position], health: code))
     }
 
+    /// `GET …/virtualMachineScaleSets/{name}/instanceView`: the scale set's provisioning status, and how
+    /// many instances (and deploy-extension runs) are in each provisioning state, as `statusesSummary`.
+    func scaleSetInstanceView(_ set: Int) -> SimulatedResponse {
+        let record = scaleSets[set]
+        func summary(_ codes: [String]) -> JSONValue {
+            .array(Dictionary(grouping: codes, by: { $0 }).keys.sorted().map { code in
+                ["code": .string(code), "count": .int(codes.filter { $0 == code }.count)]
+            })
+        }
+        let states = record.instances.map { "ProvisioningState/\($0.provisioningState.lowercased())" }
+        let extensionStates = record.instances.map { $0.extensionFailed ? "ProvisioningState/failed" : "ProvisioningState/succeeded" }
+        let status = "ProvisioningState/\(record.provisioningState.lowercased())"
+        return .json(200, [
+            "virtualMachine": ["statusesSummary": summary(states)],
+            "extensions": .array(record.extensions.compactMap { $0["name"]?.stringValue }.map { name in
+                ["name": .string(name), "statusesSummary": summary(extensionStates)]
+            }),
+            "statuses": [
+                [
+                    "code": .string(status), "level": "Info",
+                    "displayStatus": .string("Provisioning \(record.provisioningState.lowercased())"),
+                    "time": .string(ISO8601DateFormatter().string(from: Date())),
+                ]
+            ],
+            "orchestrationServices": [],
+        ])
+    }
+
     func instanceNICs(_ request: SimulatedRequest, set: Int, id: String, fault: FaultSpec?) -> SimulatedResponse {
         vanish([id], set: set, fault: fault)
         guard let position = scaleSets[set].instanceIndex(id) else { return instanceNotFound(set, id) }

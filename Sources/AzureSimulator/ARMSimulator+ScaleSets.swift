@@ -29,6 +29,7 @@ extension ARMSimulator {
         case (.networkInterfaces, "GET"): return allNICs(request, set: set)
         case (.manualUpgrade, "POST"): return manualUpgrade(request, set: set, fault: fault)
         case (.rollingUpgradeLatest, "GET"): return rollingUpgradeStatus(set)
+        case (.scaleSetInstanceView, "GET"): return scaleSetInstanceView(set)
         default: return CloudError.methodNotAllowed(request)
         }
     }

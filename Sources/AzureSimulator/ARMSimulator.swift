@@ -151,9 +151,24 @@ public actor ARMSimulator {
             guard subscription.lowercased() == scenario.subscription.lowercased() else { return subscriptionNotFound(subscription) }
             return storageAccountRequest(request, group: group, name: name, listKeys: listKeys)
         default:
-            return CloudError.response(
-                400, "InvalidResourceType", "The resource type could not be found in the namespace for api version '\(request.queryValue("api-version") ?? "")'.")
+            return Self.unknownResourceType(request)
         }
+    }
+
+    /// ARM's answer to a resource type it does not know, naming the type and namespace as ARM does,
+    /// and the route, so that a missing endpoint is found from one line.
+    static func unknownResourceType(_ request: SimulatedRequest) -> SimulatedResponse {
+        let segments = request.segments
+        let providers = segments.lastIndex { $0.lowercased() == "providers" }
+        let namespace = providers.flatMap { $0 + 1 < segments.count ? segments[$0 + 1] : nil } ?? "?"
+        // The resource type: the names at odd distances after the namespace (type/name/type/name…).
+        let after = providers.map { Array(segments.dropFirst($0 + 2)) } ?? []
+        let type = stride(from: 0, to: after.count, by: 2).map { after[$0] }.joined(separator: "/")
+        let version = request.queryValue("api-version") ?? ""
+        return CloudError.response(
+            400, "InvalidResourceType",
+            "The resource type '\(type.isEmpty ? "?" : type)' could not be found in the namespace '\(namespace)' for api version '\(version)'. "
+                + "(The ARM simulator does not serve \(request.method) \(request.path).)")
     }
 
     private var subscriptionBody: JSONValue {
