@@ -7,7 +7,7 @@ DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
 APT_PACKAGES ?= ca-certificates chromium git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
 
-.PHONY: all build release demo demo-haproxy demo-azure lab-down test bench install deps clean report-picture
+.PHONY: all build release demo demo-haproxy demo-azure rehearse-az lab-down test bench install deps clean report-picture
 
 all: build
 
@@ -46,6 +46,11 @@ demo-haproxy: release
 # (Application Gateway drain), test-vmss and consumers-vmss on it; drains and restores one instance.
 demo-azure: release
 	scripts/demo-azure.sh
+
+# The platform's graceful pipeline with the real az CLI against the simulator (HTTPS), then the same
+# roll with deployer; prints the wall time and ARM calls of each (scripts/rehearse-az.sh).
+rehearse-az: release
+	scripts/rehearse-az.sh
 
 # Renders the report `make demo` wrote (.demo-state/report.html) with headless Chromium into
 # docs/report.png, the picture the README shows.
