@@ -50,6 +50,11 @@ struct Workspace: Sendable {
                 directory: spec.directory)
         case .azureBlob(let spec):
             backend = blobBackend(spec, environment: loaded.environment, stateDir: stateDir)
+        case .etcd(let spec):
+            backend = EtcdStateBackend(
+                endpoints: spec.endpoints.compactMap(URL.init(string:)), prefix: spec.prefix, user: spec.user,
+                password: spec.passwordVariable.flatMap { environmentVariables[$0] },
+                transport: URLSessionTransport(timeout: .seconds(10)))
         }
         return Workspace(
             environment: loaded.environment, warnings: loaded.warnings, stateDir: stateDir, store: StateStore(backend))
@@ -180,6 +185,7 @@ struct Workspace: Sendable {
         guard !environment.hooks.isEmpty else { return nil }
         var secrets: [String] = []
         if case .azureBlob(let spec) = environment.state, let name = spec.keyVariable { secrets.append(name) }
+        if case .etcd(let spec) = environment.state, let name = spec.passwordVariable { secrets.append(name) }
         let directory = (environment.file as NSString).deletingLastPathComponent
         return LocalHooks(spec: environment.hooks, directory: directory.isEmpty ? "." : directory, secrets: secrets)
     }

@@ -4,13 +4,14 @@ extension EnvironmentBuilder {
     /// The default directory on a state host, under the SSH user's home.
     static func defaultStateDirectory(_ environment: String) -> String { ".deployer/state/\(environment)" }
 
-    /// `state:` — `local: {dir}`, `ssh: {host, dir}` or `azure-blob: {account, resource-group, …}`; nil after an error.
+    /// `state:` — `local: {dir}`, `ssh: {host, dir}`, `azure-blob: {account, resource-group, …}` or
+    /// `etcd: {endpoints, …}`; nil after an error.
     mutating func readState(
         _ node: YAMLNode, name: String, targets: TargetSource?, loadBalancers: [LoadBalancerSpec]
     ) -> StateSpec? {
         guard let pairs = reader.mapping(node, "state") else { return nil }
-        reader.checkKeys(pairs, allowed: ["local", "ssh", "azure-blob"], in: "state")
-        guard let kind = reader.exactlyOne(of: ["local", "ssh", "azure-blob"], in: pairs, at: node.location, path: "state") else {
+        reader.checkKeys(pairs, allowed: ["local", "ssh", "azure-blob", "etcd"], in: "state")
+        guard let kind = reader.exactlyOne(of: ["local", "ssh", "azure-blob", "etcd"], in: pairs, at: node.location, path: "state") else {
             return nil
         }
         var fields: [YAMLPair] = []
@@ -27,6 +28,8 @@ extension EnvironmentBuilder {
             return .local(directory: ManifestFile.resolve(directory, nextTo: file))
         case "azure-blob":
             return readBlobState(fields, at: kind, name: name)
+        case "etcd":
+            return readEtcdState(fields, at: kind, name: name)
         default:
             reader.checkKeys(fields, allowed: ["host", "address", "port", "user", "key", "dir"], in: "state.ssh")
             var directory = Self.defaultStateDirectory(name)
@@ -149,6 +152,63 @@ extension EnvironmentBuilder {
             AzureBlobStateSpec(
                 account: account.value, resourceGroup: group.value, subscription: subscription?.value,
                 container: container?.value ?? AzureBlobStateSpec.defaultContainer, prefix: folder, keyVariable: keyVariable?.value))
+    }
+
+    /// `state.etcd`: `endpoints` (one URL or a list), `prefix`, `user` and `password-env`.
+    private mutating func readEtcdState(_ fields: [YAMLPair], at kind: YAMLPair, name: String) -> StateSpec? {
+        let path = "state.etcd"
+        for unsupported in ["ca", "cert", "key"] {
+            guard let field = fields.last(where: { $0.key == unsupported }) else { continue }
+            reader.error(
+                "`\(path).\(unsupported)`: TLS to etcd is not supported by this version of deployer; reach the cluster over "
+                    + "http (a member on 127.0.0.1, or a TLS proxy on this machine) and leave out `ca`, `cert` and `key`",
+                at: field.keyLocation, rule: "invalid-state-name")
+            return nil
+        }
+        reader.checkKeys(fields, allowed: ["endpoints", "prefix", "user", "password-env"], in: path)
+        guard let endpointsNode = fields.last(where: { $0.key == "endpoints" })?.value else {
+            reader.error("`\(path)` needs `endpoints:` (e.g. `[http://10.0.0.5:2379, http://10.0.0.6:2379]`)", at: kind.keyLocation, rule: "missing-key")
+            return nil
+        }
+        let endpointNodes: [YAMLNode] = endpointsNode.items ?? [endpointsNode]
+        var endpoints: [String] = []
+        for node in endpointNodes {
+            guard let text = reader.string(node, "\(path).endpoints") else { return nil }
+            guard let url = URL(string: text), url.scheme == "http", let host = url.host, !host.isEmpty, url.path.isEmpty || url.path == "/" else {
+                let hint = text.hasPrefix("https:") ? "TLS to etcd is not supported by this version; use http" : "write it as http://host:port"
+                reader.error("`\(path).endpoints`: \(text) is not an etcd endpoint (\(hint))", at: node.location, rule: "invalid-state-name")
+                return nil
+            }
+            endpoints.append(text.hasSuffix("/") ? String(text.dropLast()) : text)
+        }
+        guard !endpoints.isEmpty else {
+            reader.error("`\(path).endpoints` names no endpoint", at: endpointsNode.location, rule: "missing-key")
+            return nil
+        }
+        func text(_ key: String) -> (value: String, node: YAMLNode)?? {
+            guard let node = fields.last(where: { $0.key == key })?.value else { return .some(nil) }
+            guard let value = reader.string(node, "\(path).\(key)") else { return nil }
+            return (value, node)
+        }
+        guard let prefix = text("prefix"), let user = text("user"), let password = text("password-env") else { return nil }
+        let folder = prefix?.value ?? "deployer/\(name)"
+        if folder.isEmpty || folder.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            reader.error(
+                "`\(path).prefix`: \(folder) is not a key folder (segments joined by `/`, none empty)",
+                at: prefix?.node.location ?? kind.keyLocation, rule: "invalid-state-name")
+            return nil
+        }
+        if let password, !Self.isVariableName(password.value) {
+            reader.error(
+                "`\(path).password-env` names the environment variable that holds the password: \(password.value) is not a variable name",
+                at: password.node.location, rule: "invalid-state-name")
+            return nil
+        }
+        if (user == nil) != (password == nil) {
+            reader.error("`\(path)`: `user` and `password-env` go together", at: (user ?? password)!.node.location, rule: "missing-key")
+            return nil
+        }
+        return .etcd(EtcdStateSpec(endpoints: endpoints, prefix: folder, user: user?.value, passwordVariable: password?.value))
     }
 
     static func isStorageAccountName(_ text: String) -> Bool {

@@ -42,10 +42,10 @@ extension RuleCatalog {
         Rule("incompatible-state", .error, .environment, "a `state:` backend these targets cannot use (`ssh.host` needs inventory hosts)"),
         Rule(
             "incompatible-canary", .error, .environment,
-            "a canary stage where nothing counts the canary's traffic: no HAProxy or simulated load balancer, or a scale set"),
+            "a canary stage where nothing counts the canary's traffic: no HAProxy or simulated load balancer, or a scale set without an Application Gateway"),
         Rule(
             "invalid-state-name", .error, .environment,
-            "a `state.azure-blob` name Azure refuses: account, container, blob prefix or the variable holding the key"),
+            "a `state.azure-blob` or `state.etcd` setting that cannot be used: an account, container, prefix, endpoint or variable name"),
         Rule("unknown-state-host", .error, .environment, "`state.ssh.host` names no host of the inventory; a near name is suggested"),
         Rule("invalid-inventory", .error, .inventory, "the inventory is not a mapping of groups, or defines none"),
         Rule("invalid-group", .error, .inventory, "a group that is not a mapping of `hosts`, `vars` and `children`"),

@@ -10,6 +10,27 @@ public enum StateSpec: Sendable, Equatable {
     /// Blobs in an Azure Storage account's container (the way Terraform's azurerm backend keeps state):
     /// every machine with the environment's Azure credentials sees the same state.
     case azureBlob(AzureBlobStateSpec)
+    /// Keys under a prefix in an etcd cluster, through its v3 JSON gateway: every machine that reaches
+    /// the cluster sees the same state, and a dead holder's heartbeat goes with its lease.
+    case etcd(EtcdStateSpec)
+}
+
+/// An etcd cluster's members and the folder of keys of one environment.
+public struct EtcdStateSpec: Sendable, Equatable {
+    /// `http://host:port` of each member, tried in turn.
+    public var endpoints: [String]
+    /// The environment's folder of keys (`deployer/<environment>` by default).
+    public var prefix: String
+    /// etcd authentication: the user, and the environment variable holding its password.
+    public var user: String?
+    public var passwordVariable: String?
+
+    public init(endpoints: [String], prefix: String, user: String?, passwordVariable: String?) {
+        self.endpoints = endpoints
+        self.prefix = prefix
+        self.user = user
+        self.passwordVariable = passwordVariable
+    }
 }
 
 /// A state container in an Azure Storage account, found through Resource Manager.

@@ -9,7 +9,7 @@ import Testing
 
 /// The contract of a deploy-state backend, run against every implementation: in memory, a directory
 /// of this machine, a directory on a host over SSH (a real sshd on 127.0.0.1), and a container of an
-/// Azure Storage account (`deployer simulate azure` on 127.0.0.1). Each "machine" of a race is a
+/// Azure Storage account (`deployer simulate azure` on 127.0.0.1), and keys in a real etcd on 127.0.0.1. Each "machine" of a race is a
 /// backend of its own (for SSH, its own connections; for blobs, its own endpoint look-up and
 /// credentials: a token for Azure Storage or the account key, in turn).
 @Suite(.serialized) struct StateContractTests {
@@ -19,6 +19,8 @@ import Testing
         case openssh
         /// Blobs in the simulator's storage account.
         case blob
+        /// Keys in a real etcd.
+        case etcd
         var testDescription: String { rawValue }
     }
 
@@ -30,12 +32,14 @@ import Testing
         private let directory = NSTemporaryDirectory() + "deployer-state-" + UUID().uuidString
         private var server: SSHServer?
         private var azure: BlobLab?
+        private var etcd: LoopbackEtcd?
         private var machines = 0
 
         init(_ kind: Kind) async throws {
             self.kind = kind
             if kind == .ssh || kind == .openssh { server = try SSHServer() }
             if kind == .blob { azure = try await BlobLab.start() }
+            if kind == .etcd { etcd = try LoopbackEtcd() }
         }
 
         /// A backend as one more machine sees it.
@@ -59,12 +63,16 @@ import Testing
             case .blob:
                 machines += 1
                 return azure!.backend(prefix: "contract", sharedKey: machines.isMultiple(of: 2))
+            case .etcd:
+                return EtcdStateBackend(
+                    endpoints: [URL(string: etcd!.endpoint)!], prefix: "deployer/contract", transport: URLSessionTransport(timeout: .seconds(10)))
             }
         }
 
         func stop() {
             server?.stop()
             azure?.stop()
+            etcd?.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
     }

@@ -1,0 +1,205 @@
+public import Deployer
+public import Foundation
+import JSONDocument
+import Synchronization
+
+/// An environment's deploy state in etcd, through its v3 JSON gateway (`/v3/kv/range`, `/v3/kv/txn`,
+/// `/v3/lease/grant`, `/v3/auth/authenticate`) over HTTP: no gRPC. Every object is a key under
+/// `prefix/`; every write is a transaction whose condition is the object's state (absent for a
+/// create, its bytes for a replace or a delete), so two machines never both win. An appended object
+/// (a journal, the audit log) is one key per record under `prefix/KEY/~ID`, read back in the order
+/// etcd created them; a record retried after a lost answer keeps its ID, so it is never written
+/// twice. Heartbeats are bound to a lease of `heartbeatTTL`: a holder that dies leaves its lock,
+/// but its heartbeat goes, so every machine sees it gone.
+///
+/// Endpoints are tried in turn: one that does not answer is left for the next. An endpoint that
+/// answers with an error, or none answering, fails the operation (state is never guessed).
+public actor EtcdStateBackend: StateBackend {
+    public nonisolated let location: String
+    public nonisolated let isShared = true
+    /// How long a heartbeat outlives its last write.
+    public static let heartbeatTTL = 15
+
+    let endpoints: [URL]
+    let prefix: String
+    let user: String?
+    let password: String?
+    let transport: any HTTPTransport
+    private var current = 0
+    private var token: String?
+
+    /// - Parameters:
+    ///   - endpoints: `http://host:port` of the cluster's members.
+    ///   - prefix: the environment's folder of keys (`deployer/production`).
+    ///   - user, password: etcd authentication, when the cluster has it on.
+    public init(endpoints: [URL], prefix: String, user: String? = nil, password: String? = nil, transport: any HTTPTransport) {
+        self.endpoints = endpoints
+        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        self.user = user
+        self.password = password
+        self.transport = transport
+        location = "etcd://\(endpoints.first?.host ?? "?"):\(endpoints.first?.port ?? 2379)/\(self.prefix)"
+    }
+
+    // MARK: StateBackend
+
+    public func read(_ key: String) async throws -> Data? {
+        try checkKey(key)
+        let whole = try await range(path(key)).first?.value
+        let parts = try await range(prefix: path(key) + "/~", sortByCreation: true).map(\.value)
+        guard whole != nil || !parts.isEmpty else { return nil }
+        return parts.reduce(into: whole ?? Data()) { $0.append($1) }
+    }
+
+    public func create(_ key: String, _ data: Data) async throws -> Bool {
+        try checkKey(key)
+        let lease = key.hasPrefix("heartbeat/") ? try await grantLease() : nil
+        return try await transaction(
+            compare: [["target": "CREATE", "key": .string(Self.encode(path(key))), "create_revision": "0", "result": "EQUAL"]],
+            success: [["request_put": put(path(key), data, lease: lease)]])
+    }
+
+    public func replace(_ key: String, _ data: Data, expected: Data) async throws -> Bool {
+        try checkKey(key)
+        let lease = key.hasPrefix("heartbeat/") ? try await grantLease() : nil
+        return try await transaction(
+            compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
+            success: [["request_put": put(path(key), data, lease: lease)]])
+    }
+
+    public func delete(_ key: String, expected: Data) async throws -> Bool {
+        try checkKey(key)
+        return try await transaction(
+            compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
+            success: [["request_delete_range": ["key": .string(Self.encode(path(key)))]]])
+    }
+
+    public func append(_ key: String, _ data: Data) async throws {
+        try checkKey(key)
+        // One ID per record, kept across retries: a put whose answer was lost is not made twice.
+        let part = path(key) + "/~" + UUID().uuidString.lowercased()
+        _ = try await transaction(
+            compare: [["target": "CREATE", "key": .string(Self.encode(part)), "create_revision": "0", "result": "EQUAL"]],
+            success: [["request_put": put(part, data, lease: nil)]])
+    }
+
+    public func list(_ directory: String) async throws -> [String] {
+        let folder = directory.hasSuffix("/") ? directory : directory + "/"
+        let base = path(folder)
+        let keys = try await range(prefix: base, keysOnly: true).map(\.key)
+        let names = Set(keys.compactMap { key -> String? in
+            let rest = key.dropFirst(base.count)
+            guard let name = rest.split(separator: "/", maxSplits: 1).first, !name.isEmpty else { return nil }
+            // `folder/name` or an appended `folder/name/~ID`; deeper keys belong to subfolders.
+            let remainder = rest.dropFirst(name.count)
+            guard remainder.isEmpty || remainder.hasPrefix("/~") else { return nil }
+            return String(name)
+        })
+        return names.sorted()
+    }
+
+    // MARK: etcd
+
+    func path(_ key: String) -> String { prefix + "/" + key }
+
+    private func put(_ key: String, _ data: Data, lease: String?) -> JSONValue {
+        var request: JSONValue = ["key": .string(Self.encode(key)), "value": .string(data.base64EncodedString())]
+        if let lease { request["lease"] = .string(lease) }
+        return request
+    }
+
+    private func transaction(compare: [JSONValue], success: [JSONValue]) async throws -> Bool {
+        let answer = try await call("/v3/kv/txn", ["compare": .array(compare), "success": .array(success), "failure": []])
+        return answer.member("succeeded").bool ?? false
+    }
+
+    private func grantLease() async throws -> String {
+        let answer = try await call("/v3/lease/grant", ["TTL": .int(Self.heartbeatTTL)])
+        guard let id = answer.member("ID").string ?? answer.member("ID").number.map({ String(Int64($0)) }) else {
+            throw StateError(backend: location, "etcd granted no lease")
+        }
+        return id
+    }
+
+    private func range(_ key: String) async throws -> [(key: String, value: Data)] {
+        try await kvs(call("/v3/kv/range", ["key": .string(Self.encode(key))]))
+    }
+
+    private func range(prefix: String, sortByCreation: Bool = false, keysOnly: Bool = false) async throws -> [(key: String, value: Data)] {
+        var request: JSONValue = ["key": .string(Self.encode(prefix)), "range_end": .string(Self.encode(Self.rangeEnd(prefix)))]
+        if sortByCreation {
+            request["sort_order"] = "ASCEND"
+            request["sort_target"] = "CREATE"
+        }
+        if keysOnly { request["keys_only"] = true }
+        return try kvs(await call("/v3/kv/range", request))
+    }
+
+    private func kvs(_ answer: JSONValue) throws -> [(key: String, value: Data)] {
+        try answer.member("kvs").array.map { item in
+            guard let key = item.member("key").string.flatMap({ Data(base64Encoded: $0) }) else {
+                throw StateError(backend: location, "etcd answered a key that is not base64")
+            }
+            let value = item.member("value").string.flatMap { Data(base64Encoded: $0) } ?? Data()
+            return (String(decoding: key, as: UTF8.self), value)
+        }
+    }
+
+    /// POSTs `body` to the first endpoint that answers, authenticating first when a user is set.
+    private func call(_ path: String, _ body: JSONValue, retried: Bool = false) async throws -> JSONValue {
+        var failures: [String] = []
+        for offset in 0..<endpoints.count {
+            let index = (current + offset) % endpoints.count
+            let endpoint = endpoints[index]
+            var headers = ["Content-Type": "application/json"]
+            if user != nil, path != "/v3/auth/authenticate" {
+                headers["Authorization"] = try await authToken(endpoint)
+            }
+            let response: HTTPExchangeResponse
+            do {
+                response = try await transport.send(
+                    HTTPExchangeRequest(method: "POST", url: endpoint.appendingPathComponent(path), headers: headers, body: body.data))
+            } catch let failure as TransportFailure {
+                failures.append("\(endpoint.host ?? "?"):\(endpoint.port ?? 0): \(failure.message)")
+                continue
+            }
+            current = index
+            let answer = JSONValue.parse(response.body) ?? .null
+            guard response.status == 200 else {
+                let message = answer.member("message").string ?? answer.member("error").string ?? "HTTP \(response.status)"
+                if !retried, user != nil, message.contains("invalid auth token") {
+                    token = nil
+                    return try await call(path, body, retried: true)
+                }
+                throw StateError(backend: location, "etcd refused \(path): \(message)")
+            }
+            return answer
+        }
+        throw StateError(backend: location, "no etcd endpoint answered (\(failures.joined(separator: "; ")))")
+    }
+
+    private func authToken(_ endpoint: URL) async throws -> String {
+        if let token { return token }
+        let answer = try await call("/v3/auth/authenticate", ["name": .string(user ?? ""), "password": .string(password ?? "")])
+        guard let token = answer.member("token").string else {
+            throw StateError(backend: location, "etcd gave no token for user \(user ?? "")")
+        }
+        self.token = token
+        return token
+    }
+
+    static func encode(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    /// The first key after every key that starts with `prefix` (etcd's range end for a prefix).
+    static func rangeEnd(_ prefix: String) -> String {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0xFF {
+                bytes[bytes.count - 1] = last + 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            bytes.removeLast()
+        }
+        return "\0"
+    }
+}
