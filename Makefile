@@ -5,7 +5,7 @@ SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DEMO_STATE ?= .demo-state
 # Debian packages the build and the tests need (installed by `make deps` when missing).
-APT_PACKAGES ?= ca-certificates chromium git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
+APT_PACKAGES ?= ca-certificates chromium etcd-server git haproxy libcurl4-openssl-dev libssh2-1-dev libssl-dev openssh-server openssh-client openssl procps python3 python3-venv socat sudo
 
 .PHONY: all build release demo demo-haproxy demo-azure rehearse-az lab-down test bench install deps clean report-picture
 

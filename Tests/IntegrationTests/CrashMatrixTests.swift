@@ -53,6 +53,31 @@ import Testing
         print("crash matrix, state in Blob Storage: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
     }
 
+    /// The same matrix with the deploy state in a real etcd on 127.0.0.1, each run under a prefix of
+    /// its own; the resume and the abort are made as another machine.
+    @Test(.enabled(if: LoopbackEtcd.isInstalled, "skipped: etcd is not installed (make deps installs etcd-server)"))
+    func resumeAndAbortFromAnotherMachineWithTheStateInEtcd() async throws {
+        let etcd = try LoopbackEtcd()
+        defer { etcd.stop() }
+        let endpoint = etcd.endpoint
+        let (points, tried) = try await matrix(
+            { scratch in
+                Scratch.simulated().replacingOccurrences(
+                    of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+                    + "state:\n  etcd: {endpoints: [\(endpoint)], prefix: deployer/\(Self.prefix(scratch))}\n"
+            },
+            records: { scratch in
+                let backend = EtcdStateBackend(
+                    endpoints: [URL(string: endpoint)!], prefix: "deployer/\(Self.prefix(scratch))", transport: URLSessionTransport(timeout: .seconds(10)))
+                guard let name = try await backend.list("journal").first,
+                    let data = try await backend.read("journal/" + name)
+                else { return 0 }
+                return String(decoding: data, as: UTF8.self).split(separator: "\n").count
+            },
+            finishElsewhere: true)
+        print("crash matrix, state in etcd: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
+    }
+
     /// The same matrix with a canary stage (a bake of 1 s, sampled every 250 ms): kill points in the
     /// middle of the bake are judged again by `resume`, and `abort` ends the deploy with every target
     /// in service.

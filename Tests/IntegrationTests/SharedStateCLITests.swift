@@ -5,16 +5,18 @@ import Providers
 import Testing
 
 /// `deployer` processes as separate machines (a local state directory and a HOME of their own each)
-/// sharing the deploy state over SSH or in Blob Storage.
+/// sharing the deploy state over SSH, in Blob Storage or in etcd.
 @Suite(.serialized) struct SharedStateCLITests {
     /// Two deploys of one environment started at the same instant from two machines, 10 times:
     /// exactly one runs, the other exits 4 naming the holder and when it was last heard from.
-    @Test(arguments: ["ssh", "azure-blob"])
+    @Test(arguments: ["ssh", "azure-blob", "etcd"])
     func twoMachinesDeployingAtOnceOneRunsTheOtherIsToldWhoHolds(_ backend: String) async throws {
         let server = backend == "ssh" ? try SSHServer() : nil
         defer { server?.stop() }
         let lab = backend == "azure-blob" ? try await BlobLab.start() : nil
         defer { lab?.stop() }
+        let etcd = backend == "etcd" ? try LoopbackEtcd() : nil
+        defer { etcd?.stop() }
         for round in 1...10 {
             let scratch = try Scratch(yaml: "")
             defer { scratch.remove() }
@@ -22,6 +24,8 @@ import Testing
                 if let server {
                     "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
                         + "dir: \(scratch.path)/on-the-host}\n"
+                } else if let etcd {
+                    "state:\n  etcd: {endpoints: [\(etcd.endpoint)], prefix: deployer/race-\(round)-\(UUID().uuidString.prefix(8).lowercased())}\n"
                 } else {
                     BlobLab.stateSection(prefix: "race-\(round)-\(UUID().uuidString.prefix(8).lowercased())")
                 }
@@ -88,6 +92,46 @@ import Testing
         #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
     }
 
+    /// etcd killed in the middle of a deploy: the deploy stops at the step whose record cannot be
+    /// written, naming the state it cannot reach, and leaves nothing out of service unsaid; once etcd
+    /// is back (same data), a resume from another machine finishes it.
+    @Test func etcdKilledMidDeployStopsSafelyAndTheDeployResumesOnceItIsBack() async throws {
+        let etcd = try LoopbackEtcd()
+        defer { etcd.stop() }
+        let scratch = try Scratch(yaml: "")
+        defer { scratch.remove() }
+        let yaml =
+            Scratch.simulated(count: 6, batch: "1", maxUnavailable: 1, minInService: 1, duration: "1s")
+            .replacingOccurrences(of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+            + "state:\n  etcd: {endpoints: [\(etcd.endpoint)], prefix: deployer/killed}\n"
+        try yaml.write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
+        let running = try DeployerProcess.start(
+            ["deploy", "sim", "--yes", "--state-dir", scratch.path + "/machine-a"], in: scratch.path,
+            environment: ["HOME": scratch.path + "/home-a"])
+        // Wait until two targets are done, then kill etcd as a crash or a partition would.
+        let backend = EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/killed", transport: URLSessionTransport(timeout: .seconds(5)))
+        for _ in 0..<200 {
+            let journal = try? await backend.list("journal").first
+            let text = await journal.asyncFlatMap { try? await backend.read("journal/" + $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if text.components(separatedBy: "\"kind\":\"target-finished\"").count > 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        etcd.kill()
+        let status = running.wait(timeout: 90)
+        let output = running.stdout() + running.stderr()
+        #expect(status != nil && status != 0, "the deploy did not carry on without its state: \(String(describing: status)) \(output)")
+        #expect(output.contains("etcd://127.0.0.1:\(etcd.clientPort)/deployer/killed"), "the state it cannot reach is named: \(output)")
+
+        try etcd.restart()
+        let resumed = try DeployerProcess.run(
+            ["resume", "sim", "--state-dir", scratch.path + "/machine-b"], in: scratch.path, environment: ["HOME": scratch.path + "/home-b"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        let report = try StatusReport.read(
+            in: scratch.path, arguments: ["--state-dir", scratch.path + "/machine-b"], variables: ["HOME": scratch.path + "/home-b"])
+        #expect(report.lock == nil && report.unfinishedDeploy == nil, "\(resumed.stdout)")
+        #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
+    }
+
     /// Fail closed, in Blob Storage: an account Resource Manager does not know, a key the service
     /// refuses, a service that does not answer — deploy, drain and restore refuse before anything
     /// changes, naming where the state is and what went wrong.
@@ -122,5 +166,13 @@ import Testing
             let fleet = (try? String(contentsOfFile: scratch.path + "/inventories/.deployer/sim/simulated-fleet.json", encoding: .utf8)) ?? ""
             #expect(!fleet.contains("\"v2\"") && !fleet.contains("maint") && !fleet.contains("\"drain\""), "nothing changed: \(fleet)")
         }
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an async transform.
+    func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
+        guard let value = self else { return nil }
+        return await transform(value)
     }
 }
