@@ -326,15 +326,17 @@ import Testing
         #expect(ComposeChecks.check(project).isEmpty)
     }
 
-    @Test func goDurations() {
-        #expect(GoDuration.seconds("1m30s") == 90)
-        #expect(GoDuration.seconds("500ms") == 0.5)
-        #expect(GoDuration.seconds(".5s") == 0.5)
-        #expect(GoDuration.seconds("0") == 0)
-        #expect(GoDuration.seconds("10") == nil)
-        #expect(GoDuration.seconds("3 seconds") == nil)
-        #expect(GoDuration.seconds("1d") == nil)
-        #expect(GoDuration.seconds("") == nil)
+    @Test func composeDurations() {
+        #expect(ComposeDuration.seconds("1m30s") == 90)
+        #expect(ComposeDuration.seconds("500ms") == 0.5)
+        #expect(ComposeDuration.seconds(".5s") == 0.5)
+        #expect(ComposeDuration.seconds("0") == 0)
+        #expect(ComposeDuration.seconds("10") == nil)
+        #expect(ComposeDuration.seconds("3 seconds") == nil)
+        #expect(ComposeDuration.seconds("1d") == 86400)
+        #expect(ComposeDuration.seconds("2w1d") == 1_296_000)
+        #expect(ComposeDuration.seconds("1y") == nil)
+        #expect(ComposeDuration.seconds("") == nil)
     }
 
     @Test func imagesArePinned() {
