@@ -20,7 +20,7 @@ extension RuleCatalog {
         Rule("compose/network-mode", .error, .compose, "`network_mode` together with `networks`"),
         Rule("compose/internal-exposure", .warning, .compose, "a service publishes ports but sits only on `internal: true` networks, so nothing reaches them"),
         Rule("compose/container-name", .error, .compose, "a `container_name` used by two services, or by a service with more than one replica"),
-        Rule("compose/healthcheck", .error, .compose, "a healthcheck `test` not starting with CMD, CMD-SHELL or NONE, a duration Go cannot read, or bad `retries`"),
+        Rule("compose/healthcheck", .error, .compose, "a healthcheck `test` not starting with CMD, CMD-SHELL or NONE, a duration compose cannot read, or bad `retries`"),
         Rule("compose/missing-file", .warning, .compose, "an env_file, secret or config file, bind-mount source, build context or Dockerfile that does not exist"),
         Rule("compose/env-file-syntax", .warning, .compose, "a line of an env file compose cannot read (bad name, unclosed quote)"),
         Rule("compose/image-pinning", .warning, .compose, "an image without a tag or with `latest`: each pull may run something else"),

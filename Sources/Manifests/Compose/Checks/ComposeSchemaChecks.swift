@@ -25,8 +25,9 @@ extension ComposeCheckContext {
         switch shape {
         case .any:
             return
-        case .scalar:
-            if node.scalar == nil { wrongType(node, shape, path: path) }
+        case .value(let kinds):
+            guard let scalar = node.scalar else { return wrongType(node, shape, path: path) }
+            if !kinds.accepts(scalar), !isInterpolated(node) { wrongScalar(node, scalar, kinds, path: path) }
         case .object(let keys, let extensions):
             guard let pairs = node.pairs else { return wrongType(node, shape, path: path) }
             for pair in pairs {
@@ -75,6 +76,17 @@ extension ComposeCheckContext {
         var message = "`\(path)` must be \(shape.expectation), not \(node.kindDescription)"
         if case .scalar(let scalar) = node.content, shape.acceptsList {
             message += "; write it as a list (`- \(scalar.text)`)"
+        }
+        error(message, at: node.location, rule: "compose/wrong-type")
+    }
+
+    /// A plain number or boolean where the schema wants text (`user: 1000`), or text where it wants a
+    /// number or boolean and compose casts nothing (`use_api_socket: "yes"`).
+    private mutating func wrongScalar(_ node: YAMLNode, _ scalar: YAMLScalar, _ kinds: ComposeScalarKinds, path: String) {
+        var message = "`\(path)` must be \(kinds.expectation), not \(scalar.kindDescription) (`\(scalar.text)`)"
+        if kinds.contains(.text) {
+            let key = path.split(separator: ".").last.map { $0.contains("[") ? "-" : "\($0):" } ?? "-"
+            message += "; quote it (`\(key) \"\(scalar.text)\"`)"
         }
         error(message, at: node.location, rule: "compose/wrong-type")
     }
