@@ -65,6 +65,51 @@ import Testing
         #expect(places(text) == [])
     }
 
+    @Test func plainNumbersAndBooleansWhereTheSchemaWantsText() {
+        let text = """
+            services:
+              web:
+                image: nginx:1.27
+                user: 1000
+                hostname: $HOST_NAME
+                container_name: "1000"
+                command: [sleep, 10]
+                use_api_socket: "yes"
+                cpu_count: 1.5
+                scale: 2.0
+            """
+        #expect(places(text) == [
+            "4:11 compose/wrong-type", "7:22 compose/wrong-type", "8:21 compose/wrong-type", "9:16 compose/wrong-type",
+        ])
+        let all = messages(text)
+        #expect(all.contains("`services.web.user` must be text, not a number (`1000`); quote it (`user: \"1000\"`)"))
+        #expect(all.contains("`services.web.command[1]` must be text, not a number (`10`); quote it (`- \"10\"`)"))
+        #expect(all.contains("`services.web.use_api_socket` must be a boolean (`true` or `false`), not a string (`yes`)"))
+        #expect(all.contains("`services.web.cpu_count` must be text or a whole number, not a number (`1.5`); quote it (`cpu_count: \"1.5\"`)"))
+    }
+
+    @Test func longFormsNeedTheKeysComposeRequires() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                depends_on:
+                  db: {restart: true}
+                volumes:
+                  - {type: tmpfs, target: /src}
+                  - {type: bind, target: /data}
+                ulimits:
+                  nofile: 1024
+                  core: {hard: 0}
+              db:
+                image: postgres:16.4
+            """
+        #expect(places(text) == [
+            "5:7 compose/missing-key", "8:9 compose/missing-key", "11:7 compose/missing-key",
+        ])
+        #expect(messages(text).contains("`services.web.ulimits.core` has no `soft`, which compose requires here; give both `soft` and `hard`, or one number for both"))
+    }
+
     @Test func namesUseTheCharactersComposeAccepts() {
         #expect(places("services:\n  my web:\n    image: app:1.0\nvolumes:\n  data/1: {}\n") == [
             "2:3 compose/invalid-name", "5:3 compose/invalid-name",

@@ -17,12 +17,12 @@ enum ComposeSchema {
         scalar: .string, list: nil,
         mapping: .object(["path": .stringOrList, "env_file": .stringOrList, "project_directory": .string], extensions: false))
 
-    static let model = ComposeShape.object([
-        "name": .string, "model": .string, "context_size": .integer, "runtime_flags": .listOfStrings,
-    ])
+    static let model = ComposeShape.object(
+        ["name": .string, "model": .string, "context_size": .integer, "runtime_flags": .listOfStrings],
+        required: ["model"])
 
     static let ulimits = ComposeShape.dictionary(
-        .choice(scalar: .stringOrInteger, list: nil, mapping: .object(["hard": .stringOrInteger, "soft": .stringOrInteger])))
+        .choice(scalar: .stringOrInteger, list: nil, mapping: .object(["hard": .stringOrInteger, "soft": .stringOrInteger], required: ["soft", "hard"])))
 
     static let serviceConfigOrSecret = ComposeShape.list(
         .choice(
@@ -50,16 +50,19 @@ enum ComposeSchema {
         "command": .command, "user": .string, "privileged": .stringOrBoolean, "working_dir": .string,
         "environment": .listOrDict,
     ]
-    static let serviceHook = ComposeShape.object(serviceHookKeys)
+    static let serviceHook = ComposeShape.object(serviceHookKeys, required: ["command"])
     /// A `pre_start` step runs in a container of its own, so it may name an image.
     static let preStartHook = ComposeShape.object(
         serviceHookKeys.merging(["image": .string, "per_replica": .stringOrBoolean]) { $1 })
 
-    static let devices = ComposeShape.list(
-        .object([
-            "capabilities": .listOfStrings, "count": .stringOrInteger, "device_ids": .listOfStrings, "driver": .string,
-            "options": .listOrDict,
-        ]))
+    static let deviceKeys: [String: ComposeShape] = [
+        "capabilities": .listOfStrings, "count": .stringOrInteger, "device_ids": .listOfStrings, "driver": .string,
+        "options": .listOrDict,
+    ]
+    /// `deploy.resources.reservations.devices`: each request names its capabilities.
+    static let devices = ComposeShape.list(.object(deviceKeys, required: ["capabilities"]))
+    /// `gpus`: the same requests, with `capabilities` implied.
+    static let gpus = ComposeShape.list(.object(deviceKeys))
 
     static let updateConfig = ComposeShape.object([
         "parallelism": .stringOrInteger, "delay": .string, "failure_action": .string, "monitor": .string,
@@ -95,10 +98,11 @@ enum ComposeSchema {
 
     static let develop = ComposeShape.object([
         "watch": .list(
-            .object([
-                "ignore": .stringOrList, "include": .stringOrList, "path": .string, "action": .string, "target": .string,
-                "exec": serviceHook, "initial_sync": .boolean,
-            ]))
+            .object(
+                [
+                    "ignore": .stringOrList, "include": .stringOrList, "path": .string, "action": .string,
+                    "target": .string, "exec": serviceHook, "initial_sync": .boolean,
+                ], required: ["path", "action"]))
     ])
 
     static let serviceNetwork = ComposeShape.object([
@@ -125,20 +129,24 @@ enum ComposeSchema {
             "volume": .object(["labels": .listOrDict, "nocopy": .stringOrBoolean, "subpath": .string]),
             "tmpfs": .object(["size": .stringOrInteger, "mode": .stringOrNumber]),
             "image": .object(["subpath": .string]),
-        ]))
+        ], required: ["type", "target"]))
 
     static let envFile = ComposeShape.choice(
         scalar: .string,
         list: .list(
             .choice(
                 scalar: .string, list: nil,
-                mapping: .object(["path": .string, "format": .string, "required": .stringOrBoolean], extensions: false))),
+                mapping: .object(
+                    ["path": .string, "format": .string, "required": .stringOrBoolean], extensions: false,
+                    required: ["path"]))),
         mapping: nil)
 
     static let dependsOn = ComposeShape.choice(
         scalar: nil, list: .listOfStrings,
         mapping: .dictionary(
-            .object(["restart": .stringOrBoolean, "required": .stringOrBoolean, "condition": .string])))
+            .object(
+                ["restart": .stringOrBoolean, "required": .stringOrBoolean, "condition": .string],
+                required: ["condition"])))
 
     static let service = ComposeShape.object([
         "develop": develop,
@@ -174,7 +182,8 @@ enum ComposeSchema {
         "devices": .list(
             .choice(
                 scalar: .string, list: nil,
-                mapping: .object(["source": .string, "target": .string, "permissions": .string]))),
+                mapping: .object(
+                    ["source": .string, "target": .string, "permissions": .string], required: ["source", "target"]))),
         "dns": .stringOrList,
         "dns_opt": .listOfStrings,
         "dns_search": .stringOrList,
@@ -186,12 +195,12 @@ enum ComposeSchema {
         "expose": .list(.stringOrNumber),
         "extends": .choice(
             scalar: .string, list: nil, mapping: .object(["service": .string, "file": .string], extensions: false)),
-        "provider": .object([
-            "type": .string, "options": .dictionary(.choice(scalar: .scalar, list: .list(.scalar), mapping: nil)),
-        ]),
+        "provider": .object(
+            ["type": .string, "options": .dictionary(.choice(scalar: .scalar, list: .list(.scalar), mapping: nil))],
+            required: ["type"]),
         "external_links": .listOfStrings,
         "extra_hosts": .extraHosts,
-        "gpus": .choice(scalar: .string, list: devices, mapping: nil),
+        "gpus": .choice(scalar: .string, list: gpus, mapping: nil),
         "group_add": .list(.stringOrNumber),
         "healthcheck": healthcheck,
         "hostname": .string,
@@ -248,6 +257,16 @@ enum ComposeSchema {
         "volumes_from": .listOfStrings,
         "working_dir": .string,
     ])
+
+    /// What to write for a required key, where a word helps.
+    static let requiredHints: [String: String] = [
+        "condition": "write `condition: service_started` (or `service_healthy`, `service_completed_successfully`)",
+        "target": "give the path inside the container",
+        "soft": "give both `soft` and `hard`, or one number for both",
+        "hard": "give both `soft` and `hard`, or one number for both",
+        "capabilities": "name what the device provides (`capabilities: [gpu]`)",
+        "command": "give the command to run",
+    ]
 
     static let external = ComposeShape.choice(scalar: .stringOrBoolean, list: nil, mapping: .object(["name": .string]))
 

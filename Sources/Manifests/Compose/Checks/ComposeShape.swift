@@ -9,8 +9,9 @@ indirect enum ComposeShape: Sendable {
     case any
     /// A scalar of one of these kinds.
     case value(ComposeScalarKinds)
-    /// A mapping with these keys only; `x-` keys are allowed when `extensions` is true.
-    case object([String: ComposeShape], extensions: Bool = true)
+    /// A mapping with these keys only, of which `required` must be written; `x-` keys are allowed when
+    /// `extensions` is true.
+    case object([String: ComposeShape], extensions: Bool = true, required: [String] = [])
     /// A mapping whose keys the user chooses (names, variables, labels), each value of one shape.
     case dictionary(ComposeShape, names: Bool = false)
     /// A list of items of one shape.
