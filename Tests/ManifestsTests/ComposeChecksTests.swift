@@ -110,6 +110,31 @@ import Testing
         #expect(messages(text).contains("`services.web.ulimits.core` has no `soft`, which compose requires here; give both `soft` and `hard`, or one number for both"))
     }
 
+    @Test func keysThatExcludeEachOtherOrMustAgree() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                scale: 3
+                cpus: "1.5"
+                pids_limit: 100
+                deploy:
+                  replicas: ${REPLICAS}
+                  resources:
+                    limits: {cpus: 1.5, pids: 200}
+            secrets:
+              token: {environment: TOKEN}
+              both: {file: ./a, environment: A}
+            configs:
+              inline: {content: "x"}
+            volumes:
+              shared: {external: false, driver: local}
+            """
+        #expect(places(text) == ["10:35 compose/exclusive-keys", "13:16 compose/missing-file", "13:21 compose/exclusive-keys"])
+        #expect(messages(text).contains(
+            "service `web`: `pids_limit` 100 and `deploy.resources.limits.pids` 200 differ, and compose refuses distinct values; set one of them"))
+    }
+
     @Test func namesUseTheCharactersComposeAccepts() {
         #expect(places("services:\n  my web:\n    image: app:1.0\nvolumes:\n  data/1: {}\n") == [
             "2:3 compose/invalid-name", "5:3 compose/invalid-name",
