@@ -135,6 +135,38 @@ import Testing
             "service `web`: `pids_limit` 100 and `deploy.resources.limits.pids` 200 differ, and compose refuses distinct values; set one of them"))
     }
 
+    @Test func valuesComposeRefusesThoughTheirKindIsRight() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                tty: "on"
+                init: ${INIT}
+                cpus: half
+                memswap_limit: 2 gigs
+                deploy:
+                  replicas: -1
+                  rollback_config:
+                    monitor: 1y
+                develop:
+                  watch:
+                    - {path: ./src, action: sync+exec, target: /app}
+                    - {path: ./web, action: rebuilt}
+            """
+        #expect(places(text) == [
+            "4:10 yaml11-scalar", "6:11 compose/invalid-value", "7:20 compose/invalid-value", "9:17 compose/invalid-value",
+            "11:18 compose/invalid-value", "15:33 compose/invalid-value",
+        ])
+        let all = messages(text)
+        #expect(all.contains("`services.web.deploy.replicas` is -1; compose accepts at least 0"))
+        #expect(all.contains("`services.web.develop.watch[1].action` is `rebuilt`; compose accepts `rebuild`, `sync`, `restart`, `sync+restart` or `sync+exec`; did you mean `rebuild`?"))
+        #expect(ComposeByteSize.bytes("1.5g") == 1_610_612_736)
+        #expect(ComposeByteSize.bytes("512 MiB") == 536_870_912)
+        #expect(ComposeByteSize.bytes("-1") == -1)
+        #expect(ComposeByteSize.bytes("1.2.3m") == nil)
+        #expect(ComposeByteSize.bytes("512 megs") == nil)
+    }
+
     @Test func namesUseTheCharactersComposeAccepts() {
         #expect(places("services:\n  my web:\n    image: app:1.0\nvolumes:\n  data/1: {}\n") == [
             "2:3 compose/invalid-name", "5:3 compose/invalid-name",

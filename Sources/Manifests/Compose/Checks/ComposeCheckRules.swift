@@ -5,6 +5,7 @@ extension RuleCatalog {
         Rule("compose/wrong-type", .error, .compose, "a value of the wrong kind (text where a list or mapping belongs, a list where one value does)"),
         Rule("compose/missing-key", .error, .compose, "a key compose requires is absent (a long `depends_on` without `condition`, a long volume without `type` or `target`, a ulimit without `soft`/`hard`, …)"),
         Rule("compose/exclusive-keys", .error, .compose, "keys that exclude each other or must agree (`dockerfile` and `dockerfile_inline`, `scale` and `deploy.replicas`, a secret's `file` and `environment`, an external volume with a `driver`, …)"),
+        Rule("compose/invalid-value", .error, .compose, "a value compose refuses: outside an enum (`cgroup`, volume `type`, watch `action`), a bad `pull_policy`, out of range, text it cannot cast to a boolean or number, a bad size or duration"),
         Rule("compose/invalid-name", .error, .compose, "a service, network, volume, secret or config name with characters other than letters, digits, `.`, `_`, `-`"),
         Rule("compose/no-image", .error, .compose, "a service with neither `image` nor `build`"),
         Rule("compose/version-obsolete", .warning, .compose, "the top-level `version` key, which compose ignores"),

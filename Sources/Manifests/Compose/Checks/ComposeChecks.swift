@@ -5,6 +5,7 @@ enum ComposeChecks {
         var context = ComposeCheckContext(project: project)
         context.checkSchema()
         context.checkExclusiveKeys()
+        context.checkValues()
         context.checkReferences()
         context.checkDependencies()
         context.checkPorts()
