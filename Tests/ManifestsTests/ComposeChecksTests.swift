@@ -65,6 +65,108 @@ import Testing
         #expect(places(text) == [])
     }
 
+    @Test func plainNumbersAndBooleansWhereTheSchemaWantsText() {
+        let text = """
+            services:
+              web:
+                image: nginx:1.27
+                user: 1000
+                hostname: $HOST_NAME
+                container_name: "1000"
+                command: [sleep, 10]
+                use_api_socket: "yes"
+                cpu_count: 1.5
+                scale: 2.0
+            """
+        #expect(places(text) == [
+            "4:11 compose/wrong-type", "7:22 compose/wrong-type", "8:21 compose/wrong-type", "9:16 compose/wrong-type",
+        ])
+        let all = messages(text)
+        #expect(all.contains("`services.web.user` must be text, not a number (`1000`); quote it (`user: \"1000\"`)"))
+        #expect(all.contains("`services.web.command[1]` must be text, not a number (`10`); quote it (`- \"10\"`)"))
+        #expect(all.contains("`services.web.use_api_socket` must be a boolean (`true` or `false`), not a string (`yes`)"))
+        #expect(all.contains("`services.web.cpu_count` must be text or a whole number, not a number (`1.5`); quote it (`cpu_count: \"1.5\"`)"))
+    }
+
+    @Test func longFormsNeedTheKeysComposeRequires() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                depends_on:
+                  db: {restart: true}
+                volumes:
+                  - {type: tmpfs, target: /src}
+                  - {type: bind, target: /data}
+                ulimits:
+                  nofile: 1024
+                  core: {hard: 0}
+              db:
+                image: postgres:16.4
+            """
+        #expect(places(text) == [
+            "5:7 compose/missing-key", "8:9 compose/missing-key", "11:7 compose/missing-key",
+        ])
+        #expect(messages(text).contains("`services.web.ulimits.core` has no `soft`, which compose requires here; give both `soft` and `hard`, or one number for both"))
+    }
+
+    @Test func keysThatExcludeEachOtherOrMustAgree() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                scale: 3
+                cpus: "1.5"
+                pids_limit: 100
+                deploy:
+                  replicas: ${REPLICAS}
+                  resources:
+                    limits: {cpus: 1.5, pids: 200}
+            secrets:
+              token: {environment: TOKEN}
+              both: {file: ./a, environment: A}
+            configs:
+              inline: {content: "x"}
+            volumes:
+              shared: {external: false, driver: local}
+            """
+        #expect(places(text) == ["10:35 compose/exclusive-keys", "13:16 compose/missing-file", "13:21 compose/exclusive-keys"])
+        #expect(messages(text).contains(
+            "service `web`: `pids_limit` 100 and `deploy.resources.limits.pids` 200 differ, and compose refuses distinct values; set one of them"))
+    }
+
+    @Test func valuesComposeRefusesThoughTheirKindIsRight() {
+        let text = """
+            services:
+              web:
+                image: app:1.0
+                tty: "on"
+                init: ${INIT}
+                cpus: half
+                memswap_limit: 2 gigs
+                deploy:
+                  replicas: -1
+                  rollback_config:
+                    monitor: 1y
+                develop:
+                  watch:
+                    - {path: ./src, action: sync+exec, target: /app}
+                    - {path: ./web, action: rebuilt}
+            """
+        #expect(places(text) == [
+            "4:10 yaml11-scalar", "6:11 compose/invalid-value", "7:20 compose/invalid-value", "9:17 compose/invalid-value",
+            "11:18 compose/invalid-value", "15:33 compose/invalid-value",
+        ])
+        let all = messages(text)
+        #expect(all.contains("`services.web.deploy.replicas` is -1; compose accepts at least 0"))
+        #expect(all.contains("`services.web.develop.watch[1].action` is `rebuilt`; compose accepts `rebuild`, `sync`, `restart`, `sync+restart` or `sync+exec`; did you mean `rebuild`?"))
+        #expect(ComposeByteSize.bytes("1.5g") == 1_610_612_736)
+        #expect(ComposeByteSize.bytes("512 MiB") == 536_870_912)
+        #expect(ComposeByteSize.bytes("-1") == -1)
+        #expect(ComposeByteSize.bytes("1.2.3m") == nil)
+        #expect(ComposeByteSize.bytes("512 megs") == nil)
+    }
+
     @Test func namesUseTheCharactersComposeAccepts() {
         #expect(places("services:\n  my web:\n    image: app:1.0\nvolumes:\n  data/1: {}\n") == [
             "2:3 compose/invalid-name", "5:3 compose/invalid-name",
@@ -326,15 +428,17 @@ import Testing
         #expect(ComposeChecks.check(project).isEmpty)
     }
 
-    @Test func goDurations() {
-        #expect(GoDuration.seconds("1m30s") == 90)
-        #expect(GoDuration.seconds("500ms") == 0.5)
-        #expect(GoDuration.seconds(".5s") == 0.5)
-        #expect(GoDuration.seconds("0") == 0)
-        #expect(GoDuration.seconds("10") == nil)
-        #expect(GoDuration.seconds("3 seconds") == nil)
-        #expect(GoDuration.seconds("1d") == nil)
-        #expect(GoDuration.seconds("") == nil)
+    @Test func composeDurations() {
+        #expect(ComposeDuration.seconds("1m30s") == 90)
+        #expect(ComposeDuration.seconds("500ms") == 0.5)
+        #expect(ComposeDuration.seconds(".5s") == 0.5)
+        #expect(ComposeDuration.seconds("0") == 0)
+        #expect(ComposeDuration.seconds("10") == nil)
+        #expect(ComposeDuration.seconds("3 seconds") == nil)
+        #expect(ComposeDuration.seconds("1d") == 86400)
+        #expect(ComposeDuration.seconds("2w1d") == 1_296_000)
+        #expect(ComposeDuration.seconds("1y") == nil)
+        #expect(ComposeDuration.seconds("") == nil)
     }
 
     @Test func imagesArePinned() {

@@ -3,6 +3,9 @@ extension RuleCatalog {
     static let composeChecks: [Rule] = [
         Rule("compose/unknown-key", .error, .compose, "a key the Compose Specification does not define here; a near name is suggested (`x-` keys are extensions)"),
         Rule("compose/wrong-type", .error, .compose, "a value of the wrong kind (text where a list or mapping belongs, a list where one value does)"),
+        Rule("compose/missing-key", .error, .compose, "a key compose requires is absent (a long `depends_on` without `condition`, a long volume without `type` or `target`, a ulimit without `soft`/`hard`, …)"),
+        Rule("compose/exclusive-keys", .error, .compose, "keys that exclude each other or must agree (`dockerfile` and `dockerfile_inline`, `scale` and `deploy.replicas`, a secret's `file` and `environment`, an external volume with a `driver`, …)"),
+        Rule("compose/invalid-value", .error, .compose, "a value compose refuses: outside an enum (`cgroup`, volume `type`, watch `action`), a bad `pull_policy`, out of range, text it cannot cast to a boolean or number, a bad size or duration"),
         Rule("compose/invalid-name", .error, .compose, "a service, network, volume, secret or config name with characters other than letters, digits, `.`, `_`, `-`"),
         Rule("compose/no-image", .error, .compose, "a service with neither `image` nor `build`"),
         Rule("compose/version-obsolete", .warning, .compose, "the top-level `version` key, which compose ignores"),
@@ -20,7 +23,7 @@ extension RuleCatalog {
         Rule("compose/network-mode", .error, .compose, "`network_mode` together with `networks`"),
         Rule("compose/internal-exposure", .warning, .compose, "a service publishes ports but sits only on `internal: true` networks, so nothing reaches them"),
         Rule("compose/container-name", .error, .compose, "a `container_name` used by two services, or by a service with more than one replica"),
-        Rule("compose/healthcheck", .error, .compose, "a healthcheck `test` not starting with CMD, CMD-SHELL or NONE, a duration Go cannot read, or bad `retries`"),
+        Rule("compose/healthcheck", .error, .compose, "a healthcheck `test` not starting with CMD, CMD-SHELL or NONE, a duration compose cannot read, or bad `retries`"),
         Rule("compose/missing-file", .warning, .compose, "an env_file, secret or config file, bind-mount source, build context or Dockerfile that does not exist"),
         Rule("compose/env-file-syntax", .warning, .compose, "a line of an env file compose cannot read (bad name, unclosed quote)"),
         Rule("compose/image-pinning", .warning, .compose, "an image without a tag or with `latest`: each pull may run something else"),

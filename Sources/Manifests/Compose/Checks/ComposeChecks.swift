@@ -4,6 +4,8 @@ enum ComposeChecks {
     static func check(_ project: ComposeProject) -> [Diagnostic] {
         var context = ComposeCheckContext(project: project)
         context.checkSchema()
+        context.checkExclusiveKeys()
+        context.checkValues()
         context.checkReferences()
         context.checkDependencies()
         context.checkPorts()

@@ -11,7 +11,7 @@ extension ComposeCheckContext {
             if let test = healthcheck["test"] { checkHealthTest(test, service: name) }
             for key in ["interval", "timeout", "start_period", "start_interval"] {
                 guard let node = healthcheck[key], let value = text(node) else { continue }
-                guard let seconds = GoDuration.seconds(value) else {
+                guard let seconds = ComposeDuration.seconds(value) else {
                     error(
                         "service `\(name)`: healthcheck `\(key)` `\(value)` is not a duration; write it like `10s`, `1m30s` or `500ms`",
                         at: node.location, rule: "compose/healthcheck")

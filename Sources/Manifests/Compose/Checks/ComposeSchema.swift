@@ -1,9 +1,9 @@
-/// The key sets and shapes of a compose file, from the Compose Specification's JSON schema
-/// (compose-spec/compose-spec `schema/compose-spec.json`).
+/// The key sets, shapes and scalar kinds of a compose file, from the Compose Specification's JSON
+/// schema (compose-spec/compose-spec `schema/compose-spec.json`, as compose-go embeds it).
 enum ComposeSchema {
     static let top = ComposeShape.object([
-        "version": .scalar,
-        "name": .scalar,
+        "version": .string,
+        "name": .string,
         "include": .list(include),
         "services": .dictionary(service, names: true),
         "models": .dictionary(model, names: true),
@@ -14,250 +14,288 @@ enum ComposeSchema {
     ])
 
     static let include = ComposeShape.choice(
-        scalar: .scalar, list: nil,
-        mapping: .object(["path": .stringOrList, "env_file": .stringOrList, "project_directory": .scalar], extensions: false))
+        scalar: .string, list: nil,
+        mapping: .object(["path": .stringOrList, "env_file": .stringOrList, "project_directory": .string], extensions: false))
 
-    static let model = ComposeShape.object([
-        "name": .scalar, "model": .scalar, "context_size": .scalar, "runtime_flags": .listOfStrings,
-    ])
+    static let model = ComposeShape.object(
+        ["name": .string, "model": .string, "context_size": .integer, "runtime_flags": .listOfStrings],
+        required: ["model"])
 
     static let ulimits = ComposeShape.dictionary(
-        .choice(scalar: .scalar, list: nil, mapping: .object(["hard": .scalar, "soft": .scalar])))
+        .choice(scalar: .stringOrInteger, list: nil, mapping: .object(["hard": .stringOrInteger, "soft": .stringOrInteger], required: ["soft", "hard"])))
 
     static let serviceConfigOrSecret = ComposeShape.list(
         .choice(
-            scalar: .scalar, list: nil,
-            mapping: .object(["source": .scalar, "target": .scalar, "uid": .scalar, "gid": .scalar, "mode": .scalar])))
+            scalar: .string, list: nil,
+            mapping: .object([
+                "source": .string, "target": .string, "uid": .string, "gid": .string, "mode": .stringOrNumber,
+            ])))
 
     static let build = ComposeShape.choice(
-        scalar: .scalar, list: nil,
+        scalar: .string, list: nil,
         mapping: .object([
-            "context": .scalar, "dockerfile": .scalar, "dockerfile_inline": .scalar, "entitlements": .listOfStrings,
-            "args": .listOrDict, "ssh": .choice(scalar: .scalar, list: .list(.scalar), mapping: .dictionary(.scalar)),
-            "labels": .listOrDict, "cache_from": .listOfStrings, "cache_to": .listOfStrings, "no_cache": .scalar,
-            "additional_contexts": .listOrDict, "network": .scalar, "pull": .scalar, "target": .scalar,
-            "shm_size": .scalar, "extra_hosts": .extraHosts, "isolation": .scalar, "privileged": .scalar,
+            "context": .string, "dockerfile": .string, "dockerfile_inline": .string, "entitlements": .listOfStrings,
+            "args": .listOrDict, "ssh": .choice(scalar: .string, list: .list(.string), mapping: .dictionary(.scalar)),
+            "labels": .listOrDict, "cache_from": .listOfStrings, "cache_to": .listOfStrings, "no_cache": .stringOrBoolean,
+            "no_cache_filter": .stringOrList, "additional_contexts": .listOrDict, "network": .string,
+            "provenance": .stringOrBoolean, "sbom": .stringOrBoolean, "pull": .stringOrBoolean, "target": .string,
+            "shm_size": .stringOrInteger, "extra_hosts": .extraHosts, "isolation": .string, "privileged": .stringOrBoolean,
             "secrets": serviceConfigOrSecret, "tags": .listOfStrings, "ulimits": ulimits, "platforms": .listOfStrings,
         ]))
 
-    static let blkioLimit = ComposeShape.object(["path": .scalar, "rate": .scalar], extensions: false)
-    static let blkioWeight = ComposeShape.object(["path": .scalar, "weight": .scalar], extensions: false)
+    static let blkioLimit = ComposeShape.object(["path": .string, "rate": .stringOrInteger], extensions: false)
+    static let blkioWeight = ComposeShape.object(["path": .string, "weight": .stringOrInteger], extensions: false)
 
-    static let serviceHook = ComposeShape.object([
-        "command": .command, "user": .scalar, "privileged": .scalar, "working_dir": .scalar, "environment": .listOrDict,
-    ])
+    static let serviceHookKeys: [String: ComposeShape] = [
+        "command": .command, "user": .string, "privileged": .stringOrBoolean, "working_dir": .string,
+        "environment": .listOrDict,
+    ]
+    static let serviceHook = ComposeShape.object(serviceHookKeys, required: ["command"])
+    /// A `pre_start` step runs in a container of its own, so it may name an image.
+    static let preStartHook = ComposeShape.object(
+        serviceHookKeys.merging(["image": .string, "per_replica": .stringOrBoolean]) { $1 })
 
-    static let devices = ComposeShape.list(
-        .object([
-            "capabilities": .listOfStrings, "count": .scalar, "device_ids": .listOfStrings, "driver": .scalar,
-            "options": .listOrDict,
-        ]))
+    static let deviceKeys: [String: ComposeShape] = [
+        "capabilities": .listOfStrings, "count": .stringOrInteger, "device_ids": .listOfStrings, "driver": .string,
+        "options": .listOrDict,
+    ]
+    /// `deploy.resources.reservations.devices`: each request names its capabilities.
+    static let devices = ComposeShape.list(.object(deviceKeys, required: ["capabilities"]))
+    /// `gpus`: the same requests, with `capabilities` implied.
+    static let gpus = ComposeShape.list(.object(deviceKeys))
 
     static let updateConfig = ComposeShape.object([
-        "parallelism": .scalar, "delay": .scalar, "failure_action": .scalar, "monitor": .scalar,
-        "max_failure_ratio": .scalar, "order": .scalar,
+        "parallelism": .stringOrInteger, "delay": .string, "failure_action": .string, "monitor": .string,
+        "max_failure_ratio": .stringOrNumber, "order": .string,
     ])
 
     static let deploy = ComposeShape.object([
-        "mode": .scalar, "endpoint_mode": .scalar, "replicas": .scalar, "labels": .listOrDict,
+        "mode": .string, "endpoint_mode": .string, "replicas": .stringOrInteger, "labels": .listOrDict,
         "rollback_config": updateConfig, "update_config": updateConfig,
         "resources": .object([
-            "limits": .object(["cpus": .scalar, "memory": .scalar, "pids": .scalar]),
+            "limits": .object(["cpus": .stringOrNumber, "memory": .string, "pids": .stringOrInteger]),
             "reservations": .object([
-                "cpus": .scalar, "memory": .scalar, "devices": devices,
+                "cpus": .stringOrNumber, "memory": .string, "devices": devices,
                 "generic_resources": .list(
                     .object([
-                        "discrete_resource_spec": .object(["kind": .scalar, "value": .scalar])
+                        "discrete_resource_spec": .object(["kind": .string, "value": .stringOrNumber])
                     ])),
             ]),
         ]),
-        "restart_policy": .object(["condition": .scalar, "delay": .scalar, "max_attempts": .scalar, "window": .scalar]),
+        "restart_policy": .object([
+            "condition": .string, "delay": .string, "max_attempts": .stringOrInteger, "window": .string,
+        ]),
         "placement": .object([
-            "constraints": .listOfStrings, "preferences": .list(.object(["spread": .scalar])),
-            "max_replicas_per_node": .scalar,
+            "constraints": .listOfStrings, "preferences": .list(.object(["spread": .string])),
+            "max_replicas_per_node": .stringOrInteger,
         ]),
     ])
 
     static let healthcheck = ComposeShape.object([
-        "disable": .scalar, "interval": .scalar, "retries": .scalar, "test": .command, "timeout": .scalar,
-        "start_period": .scalar, "start_interval": .scalar,
+        "disable": .stringOrBoolean, "interval": .string, "retries": .stringOrNumber, "test": .command,
+        "timeout": .string, "start_period": .string, "start_interval": .string,
     ])
 
     static let develop = ComposeShape.object([
         "watch": .list(
-            .object([
-                "ignore": .stringOrList, "include": .stringOrList, "path": .scalar, "action": .scalar, "target": .scalar,
-                "exec": serviceHook,
-            ]))
+            .object(
+                [
+                    "ignore": .stringOrList, "include": .stringOrList, "path": .string, "action": .string,
+                    "target": .string, "exec": serviceHook, "initial_sync": .boolean,
+                ], required: ["path", "action"]))
     ])
 
     static let serviceNetwork = ComposeShape.object([
-        "aliases": .listOfStrings, "interface_name": .scalar, "ipv4_address": .scalar, "ipv6_address": .scalar,
-        "link_local_ips": .listOfStrings, "mac_address": .scalar, "driver_opts": .options, "priority": .scalar,
-        "gw_priority": .scalar,
+        "aliases": .listOfStrings, "interface_name": .string, "ipv4_address": .string, "ipv6_address": .string,
+        "link_local_ips": .listOfStrings, "mac_address": .string, "driver_opts": .options, "priority": .number,
+        "gw_priority": .number,
     ])
 
     static let port = ComposeShape.choice(
-        scalar: .scalar, list: nil,
+        scalar: .stringOrNumber, list: nil,
         mapping: .object([
-            "name": .scalar, "mode": .scalar, "host_ip": .scalar, "target": .scalar, "published": .scalar,
-            "protocol": .scalar, "app_protocol": .scalar,
+            "name": .string, "mode": .string, "host_ip": .string, "target": .stringOrInteger,
+            "published": .stringOrInteger, "protocol": .string, "app_protocol": .string,
         ]))
 
     static let serviceVolume = ComposeShape.choice(
-        scalar: .scalar, list: nil,
+        scalar: .string, list: nil,
         mapping: .object([
-            "type": .scalar, "source": .scalar, "target": .scalar, "read_only": .scalar, "consistency": .scalar,
-            "bind": .object(["propagation": .scalar, "create_host_path": .scalar, "recursive": .scalar, "selinux": .scalar]),
-            "volume": .object(["labels": .listOrDict, "nocopy": .scalar, "subpath": .scalar]),
-            "tmpfs": .object(["size": .scalar, "mode": .scalar]),
-            "image": .object(["subpath": .scalar]),
-        ]))
+            "type": .string, "source": .string, "target": .string, "read_only": .stringOrBoolean,
+            "consistency": .string,
+            "bind": .object([
+                "propagation": .string, "create_host_path": .stringOrBoolean, "recursive": .string, "selinux": .string,
+            ]),
+            "volume": .object(["labels": .listOrDict, "nocopy": .stringOrBoolean, "subpath": .string]),
+            "tmpfs": .object(["size": .stringOrInteger, "mode": .stringOrNumber]),
+            "image": .object(["subpath": .string]),
+        ], required: ["type", "target"]))
 
     static let envFile = ComposeShape.choice(
-        scalar: .scalar,
+        scalar: .string,
         list: .list(
             .choice(
-                scalar: .scalar, list: nil,
-                mapping: .object(["path": .scalar, "format": .scalar, "required": .scalar], extensions: false))),
+                scalar: .string, list: nil,
+                mapping: .object(
+                    ["path": .string, "format": .string, "required": .stringOrBoolean], extensions: false,
+                    required: ["path"]))),
         mapping: nil)
 
     static let dependsOn = ComposeShape.choice(
         scalar: nil, list: .listOfStrings,
-        mapping: .dictionary(.object(["restart": .scalar, "required": .scalar, "condition": .scalar])))
+        mapping: .dictionary(
+            .object(
+                ["restart": .stringOrBoolean, "required": .stringOrBoolean, "condition": .string],
+                required: ["condition"])))
 
     static let service = ComposeShape.object([
         "develop": develop,
         "deploy": deploy,
         "annotations": .listOrDict,
-        "attach": .scalar,
+        "attach": .stringOrBoolean,
         "build": build,
         "blkio_config": .object(
             [
                 "device_read_bps": .list(blkioLimit), "device_read_iops": .list(blkioLimit),
-                "device_write_bps": .list(blkioLimit), "device_write_iops": .list(blkioLimit), "weight": .scalar,
-                "weight_device": .list(blkioWeight),
+                "device_write_bps": .list(blkioLimit), "device_write_iops": .list(blkioLimit),
+                "weight": .stringOrInteger, "weight_device": .list(blkioWeight),
             ], extensions: false),
         "cap_add": .listOfStrings,
         "cap_drop": .listOfStrings,
-        "cgroup": .scalar,
-        "cgroup_parent": .scalar,
+        "cgroup": .string,
+        "cgroup_parent": .string,
         "command": .command,
         "configs": serviceConfigOrSecret,
-        "container_name": .scalar,
-        "cpu_count": .scalar,
-        "cpu_percent": .scalar,
-        "cpu_shares": .scalar,
-        "cpu_quota": .scalar,
-        "cpu_period": .scalar,
-        "cpu_rt_period": .scalar,
-        "cpu_rt_runtime": .scalar,
-        "cpus": .scalar,
-        "cpuset": .scalar,
-        "credential_spec": .object(["config": .scalar, "file": .scalar, "registry": .scalar]),
+        "container_name": .string,
+        "cpu_count": .stringOrInteger,
+        "cpu_percent": .stringOrInteger,
+        "cpu_shares": .stringOrNumber,
+        "cpu_quota": .stringOrNumber,
+        "cpu_period": .stringOrNumber,
+        "cpu_rt_period": .stringOrNumber,
+        "cpu_rt_runtime": .stringOrNumber,
+        "cpus": .stringOrNumber,
+        "cpuset": .string,
+        "credential_spec": .object(["config": .string, "file": .string, "registry": .string]),
         "depends_on": dependsOn,
         "device_cgroup_rules": .listOfStrings,
         "devices": .list(
             .choice(
-                scalar: .scalar, list: nil,
-                mapping: .object(["source": .scalar, "target": .scalar, "permissions": .scalar]))),
+                scalar: .string, list: nil,
+                mapping: .object(
+                    ["source": .string, "target": .string, "permissions": .string], required: ["source", "target"]))),
         "dns": .stringOrList,
         "dns_opt": .listOfStrings,
         "dns_search": .stringOrList,
-        "domainname": .scalar,
+        "domainname": .string,
         "entrypoint": .command,
         "env_file": envFile,
         "label_file": .stringOrList,
         "environment": .listOrDict,
-        "expose": .list(.scalar),
-        "extends": .choice(scalar: .scalar, list: nil, mapping: .object(["service": .scalar, "file": .scalar], extensions: false)),
-        "provider": .object(["type": .scalar, "options": .dictionary(.choice(scalar: .scalar, list: .list(.scalar), mapping: nil))]),
+        "expose": .list(.stringOrNumber),
+        "extends": .choice(
+            scalar: .string, list: nil, mapping: .object(["service": .string, "file": .string], extensions: false)),
+        "provider": .object(
+            ["type": .string, "options": .dictionary(.choice(scalar: .scalar, list: .list(.scalar), mapping: nil))],
+            required: ["type"]),
         "external_links": .listOfStrings,
         "extra_hosts": .extraHosts,
-        "gpus": .choice(scalar: .scalar, list: devices, mapping: nil),
-        "group_add": .list(.scalar),
+        "gpus": .choice(scalar: .string, list: gpus, mapping: nil),
+        "group_add": .list(.stringOrNumber),
         "healthcheck": healthcheck,
-        "hostname": .scalar,
-        "image": .scalar,
-        "init": .scalar,
-        "ipc": .scalar,
-        "isolation": .scalar,
+        "hostname": .string,
+        "image": .string,
+        "init": .stringOrBoolean,
+        "ipc": .string,
+        "isolation": .string,
         "labels": .listOrDict,
         "links": .listOfStrings,
-        "logging": .object(["driver": .scalar, "options": .options]),
-        "mac_address": .scalar,
-        "mem_limit": .scalar,
-        "mem_reservation": .scalar,
-        "mem_swappiness": .scalar,
-        "memswap_limit": .scalar,
-        "network_mode": .scalar,
-        "models": .choice(scalar: nil, list: .listOfStrings, mapping: .dictionary(.object(["endpoint_var": .scalar]))),
+        "logging": .object(["driver": .string, "options": .options]),
+        "mac_address": .string,
+        "mem_limit": .stringOrNumber,
+        "mem_reservation": .stringOrInteger,
+        "mem_swappiness": .stringOrInteger,
+        "memswap_limit": .stringOrNumber,
+        "network_mode": .string,
+        "models": .choice(
+            scalar: nil, list: .listOfStrings,
+            mapping: .dictionary(.object(["endpoint_var": .string, "model_var": .string]))),
         "networks": .choice(scalar: nil, list: .listOfStrings, mapping: .dictionary(serviceNetwork)),
-        "oom_kill_disable": .scalar,
-        "oom_score_adj": .scalar,
-        "pid": .scalar,
-        "pids_limit": .scalar,
-        "platform": .scalar,
+        "oom_kill_disable": .stringOrBoolean,
+        "oom_score_adj": .stringOrInteger,
+        "pid": .string,
+        "pids_limit": .stringOrNumber,
+        "platform": .string,
         "ports": .list(port),
+        "pre_start": .list(preStartHook),
         "post_start": .list(serviceHook),
         "pre_stop": .list(serviceHook),
-        "privileged": .scalar,
+        "privileged": .stringOrBoolean,
         "profiles": .listOfStrings,
-        "pull_policy": .scalar,
-        "pull_refresh_after": .scalar,
-        "read_only": .scalar,
-        "restart": .scalar,
-        "runtime": .scalar,
-        "scale": .scalar,
+        "pull_policy": .string,
+        "pull_refresh_after": .string,
+        "read_only": .stringOrBoolean,
+        "restart": .string,
+        "runtime": .string,
+        "scale": .stringOrInteger,
         "security_opt": .listOfStrings,
-        "shm_size": .scalar,
+        "shm_size": .stringOrNumber,
         "secrets": serviceConfigOrSecret,
         "sysctls": .listOrDict,
-        "stdin_open": .scalar,
-        "stop_grace_period": .scalar,
-        "stop_signal": .scalar,
+        "stdin_open": .stringOrBoolean,
+        "stop_grace_period": .string,
+        "stop_signal": .string,
         "storage_opt": .dictionary(.any),
         "tmpfs": .stringOrList,
-        "tty": .scalar,
+        "tty": .stringOrBoolean,
         "ulimits": ulimits,
-        "use_api_socket": .scalar,
-        "user": .scalar,
-        "uts": .scalar,
-        "userns_mode": .scalar,
+        "use_api_socket": .boolean,
+        "user": .string,
+        "uts": .string,
+        "userns_mode": .string,
         "volumes": .list(serviceVolume),
         "volumes_from": .listOfStrings,
-        "working_dir": .scalar,
+        "working_dir": .string,
     ])
 
-    static let external = ComposeShape.choice(scalar: .scalar, list: nil, mapping: .object(["name": .scalar]))
+    /// What to write for a required key, where a word helps.
+    static let requiredHints: [String: String] = [
+        "condition": "write `condition: service_started` (or `service_healthy`, `service_completed_successfully`)",
+        "target": "give the path inside the container",
+        "soft": "give both `soft` and `hard`, or one number for both",
+        "hard": "give both `soft` and `hard`, or one number for both",
+        "capabilities": "name what the device provides (`capabilities: [gpu]`)",
+        "command": "give the command to run",
+    ]
+
+    static let external = ComposeShape.choice(scalar: .stringOrBoolean, list: nil, mapping: .object(["name": .string]))
 
     static let network = ComposeShape.object([
-        "name": .scalar, "driver": .scalar, "driver_opts": .options,
+        "name": .string, "driver": .string, "driver_opts": .options,
         "ipam": .object([
-            "driver": .scalar,
+            "driver": .string,
             "config": .list(
                 .object([
-                    "subnet": .scalar, "ip_range": .scalar, "gateway": .scalar,
-                    "aux_addresses": .dictionary(.scalar),
+                    "subnet": .string, "ip_range": .string, "gateway": .string,
+                    "aux_addresses": .dictionary(.string),
                 ])),
-            "options": .dictionary(.scalar),
+            "options": .dictionary(.string),
         ]),
-        "external": external, "internal": .scalar, "enable_ipv4": .scalar, "enable_ipv6": .scalar,
-        "attachable": .scalar, "labels": .listOrDict,
+        "external": external, "internal": .stringOrBoolean, "enable_ipv4": .stringOrBoolean,
+        "enable_ipv6": .stringOrBoolean, "attachable": .stringOrBoolean, "labels": .listOrDict,
     ])
 
     static let volume = ComposeShape.object([
-        "name": .scalar, "driver": .scalar, "driver_opts": .options, "external": external, "labels": .listOrDict,
+        "name": .string, "driver": .string, "driver_opts": .options, "external": external, "labels": .listOrDict,
     ])
 
     static let secret = ComposeShape.object([
-        "name": .scalar, "environment": .scalar, "file": .scalar, "external": external, "labels": .listOrDict,
-        "driver": .scalar, "driver_opts": .options, "template_driver": .scalar,
+        "name": .string, "environment": .string, "file": .string, "external": external, "labels": .listOrDict,
+        "driver": .string, "driver_opts": .options, "template_driver": .string,
     ])
 
     static let config = ComposeShape.object([
-        "name": .scalar, "content": .scalar, "environment": .scalar, "file": .scalar, "external": external,
-        "labels": .listOrDict, "template_driver": .scalar,
+        "name": .string, "content": .string, "environment": .string, "file": .string, "external": external,
+        "labels": .listOrDict, "template_driver": .string,
     ])
 }
-

@@ -1,8 +1,8 @@
-/// Durations as compose reads them (Go's `time.ParseDuration`): a sequence of decimal numbers, each
-/// with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), such as `1m30s`, `10s`, `1.5h`, `500ms`; a
-/// bare `0` is allowed.
-enum GoDuration {
-    static let units = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+/// Durations as compose reads them (xhit/go-str2duration: Go's `time.ParseDuration` with days and
+/// weeks): a sequence of decimal numbers, each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`,
+/// `d`, `w`), such as `1m30s`, `10s`, `1.5h`, `500ms`, `1d12h`; a bare `0` is allowed.
+enum ComposeDuration {
+    static let units = ["ns", "us", "µs", "μs", "ms", "s", "m", "h", "d", "w"]
 
     /// The duration in seconds, or nil when the text is not a Go duration.
     static func seconds(_ text: String) -> Double? {
@@ -37,6 +37,8 @@ enum GoDuration {
         case "s": return 1
         case "m": return 60
         case "h": return 3600
+        case "d": return 86400
+        case "w": return 604_800
         default: return nil
         }
     }
