@@ -11,7 +11,7 @@
 //    (lb-1's TCP socket by direct-tcpip forwarding, lb-2's Unix socket through socat on the host).
 // 3. Drain detection: a request of 300 ms is in flight on web-1 when it is drained; the time from
 //    the client receiving its answer (the last session ending) to the drain returning.
-// 4. The journal's cost per host for each state backend (a local directory, an SSH host, Blob
+// 4. The journal's cost per host for each state backend (a local directory, an SSH host, etcd, Blob
 //    Storage on the ARM simulator): the 16 records one host's deploy writes,
 //    each durable before the step goes on.
 //
@@ -313,6 +313,14 @@ if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
     sshd.stop()
 }
 
+// The journal in etcd: a real one-member etcd on 127.0.0.1 with a data directory of its own.
+var journalInEtcd: [Double]?
+if LoopbackEtcd.isInstalled, let etcd = try? LoopbackEtcd() {
+    journalInEtcd = try? await journalCostPerHost(
+        EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/bench", transport: URLSessionTransport(timeout: .seconds(10))))
+    etcd.stop()
+}
+
 // The journal in Azure Blob Storage: the simulator's storage account on 127.0.0.1 over HTTP (the
 // endpoint found through Resource Manager, a storage token), each record one Append Block.
 let blobScenario = try SimulatorScenario.parse(
@@ -401,6 +409,11 @@ if let journalOverSSH {
     print("journal per host over SSH: not measured (needs root and /usr/sbin/sshd)")
 }
 journalReport("Azure Blob Storage (the simulator's storage account on 127.0.0.1, one Append Block per record)", journalInBlob)
+if let journalInEtcd {
+    journalReport("etcd (a real etcd 3.4 on 127.0.0.1, one transaction per record through the JSON gateway)", journalInEtcd)
+} else {
+    print("journal per host in etcd: not measured (needs /usr/bin/etcd: apt-get install etcd-server)")
+}
 print(
     "faulty canary under load (sampled every \(Int(canaryInterval * 1000)) ms, verdict after 50 requests): verdict "
         + "\(ms(percentile(canaryVerdicts, 0.5))) median (p95 \(ms(percentile(canaryVerdicts, 0.95))), "
