@@ -10,15 +10,10 @@ STATE=${DEMO_STATE:-.demo-state}/azure
 VERSION=${VERSION:-v6.21.18}
 rm -rf "$STATE"
 mkdir -p "$STATE"
-"$BIN" simulate azure --port 0 --port-file "$STATE/port" --scenario scenarios/azure-platform.yml >"$STATE/simulator.log" 2>&1 &
-SIM=$!
-trap 'kill $SIM 2>/dev/null || true' EXIT INT TERM
-i=0
-while [ ! -s "$STATE/port" ]; do
-  i=$((i + 1))
-  if [ $i -gt 100 ] || ! kill -0 $SIM 2>/dev/null; then echo "the ARM simulator did not start:" >&2; cat "$STATE/simulator.log" >&2; exit 1; fi
-  sleep 0.1
-done
+SIM=
+trap '[ -z "$SIM" ] || kill $SIM 2>/dev/null || true' EXIT INT TERM
+. scripts/simulator.sh
+start_simulator --scenario scenarios/azure-platform.yml
 PORT=$(cat "$STATE/port")
 export DEPLOYER_ARM_ENDPOINT="http://127.0.0.1:$PORT"
 export AZURE_AUTHORITY_HOST="http://127.0.0.1:$PORT"

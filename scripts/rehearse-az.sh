@@ -12,17 +12,11 @@ BIN=${BIN:-.build/release/deployer}
 scripts/az-venv.sh
 AZ=$PWD/.venv-az/bin/az
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/deployer-rehearsal-XXXXXX")
-"$BIN" simulate azure --scenario scenarios/azure-platform.yml --port 0 --port-file "$WORK/port" \
-  --tls --tls-dir "$WORK/tls" --tls-port-file "$WORK/tls-port" >"$WORK/simulator.log" 2>&1 &
-SIM=$!
-trap 'kill $SIM 2>/dev/null || true; rm -rf "$WORK"' EXIT INT TERM
-i=0
-while [ ! -s "$WORK/tls-port" ]; do
-  i=$((i + 1))
-  if [ $i -gt 100 ] || ! kill -0 $SIM 2>/dev/null; then echo "the ARM simulator did not start:" >&2; cat "$WORK/simulator.log" >&2; exit 1; fi
-  sleep 0.1
-done
-HTTP="http://127.0.0.1:$(cat "$WORK/port")"
+STATE=$WORK
+SIM=
+trap '[ -z "$SIM" ] || kill $SIM 2>/dev/null || true; rm -rf "$WORK"' EXIT INT TERM
+. scripts/simulator.sh
+start_simulator --scenario scenarios/azure-platform.yml --tls --tls-dir "$WORK/tls" --tls-port-file "$WORK/tls-port"
 HTTPS="https://127.0.0.1:$(cat "$WORK/tls-port")"
 RG=rg-backend-prod VMSS=vmss-backend-prod GATEWAY=appgw-backend-prod POOL=backend-pool-prod
 DRAIN=$(sed -n '/^gateways:/,$ s/^ *drain-timeout: *\([0-9]*\).*/\1/p' scenarios/azure-platform.yml | head -1)

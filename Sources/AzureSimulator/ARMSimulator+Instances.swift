@@ -19,6 +19,7 @@ extension ARMSimulator {
 
     /// Removes the instances a `vanished` fault names, as if scale-in had just taken them.
     private func vanish(_ ids: [String], set: Int, fault: FaultSpec?) {
+        trafficChanged = true
         guard fault?.kind == .vanished else { return }
         scaleSets[set].instances.removeAll { ids.contains($0.id) }
     }

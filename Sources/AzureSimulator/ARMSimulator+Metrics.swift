@@ -29,7 +29,11 @@ extension ARMSimulator {
     ]
 
     /// Brings every gateway's traffic ledger up to now: which servers serve, and how.
+    /// Brings the ledger up to now when something may have changed who serves (between changes,
+    /// every server keeps its stretch, and totals run each open stretch to the moment asked for).
     func observeTraffic() {
+        guard trafficChanged else { return }
+        trafficChanged = false
         Self.observe(&traffic, gateways: gateways, scaleSets: scaleSets, now: trafficClock())
     }
 

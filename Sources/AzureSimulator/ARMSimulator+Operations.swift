@@ -70,6 +70,7 @@ extension ARMSimulator {
 
     /// Ends an operation with its planned outcome and applies its effects.
     func finish(_ id: String) {
+        trafficChanged = true
         guard var operation = operations[id], !operation.isTerminal else { return }
         operation.endTime = Date()
         switch operation.outcome {

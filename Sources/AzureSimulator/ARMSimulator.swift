@@ -18,6 +18,9 @@ public actor ARMSimulator {
     var blobETags = BlobETags()
     /// What every gateway's backend servers have served (their Azure Monitor metrics).
     var traffic = TrafficLedger()
+    /// Whether something that decides who serves traffic may have changed since the ledger was last
+    /// brought up to date (an operation ended, a write was answered).
+    var trafficChanged = false
     /// How far the storage clock runs ahead of the wall clock (`advanceStorageClock`).
     var storageClockShift: TimeInterval = 0
     /// Every request answered (control API excluded), oldest first; the last 10 000 are kept.
@@ -78,6 +81,7 @@ public actor ARMSimulator {
         } else {
             response = faultResponse(fault, request: request, route: route) ?? answer(request, route: route, fault: fault)
         }
+        if request.method != "GET" { trafficChanged = true }
         observeTraffic()
         decorate(&response, request: request, route: route, requestID: requestID, fault: fault)
         record(request, response: response, requestID: requestID, fault: fault)

@@ -15,26 +15,15 @@ import sys
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True  # nothing written beside the scripts (the checkout stays clean)
+from checks import Checks  # noqa: E402
+
 RG = "rg-backend-prod"
 VMSS = "vmss-backend-prod"
 GATEWAY = "appgw-backend-prod"
 POOL = "backend-pool-prod"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 TENANT = "00000000-0000-0000-0000-0000000000aa"
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, condition, detail=""):
-        if condition:
-            self.passed += 1
-            print(f"  ok   {name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"  FAIL {name}: {detail}", flush=True)
 
 
 def arguments():
@@ -141,7 +130,7 @@ def main():
     checks.check("an unknown route is ARM's InvalidResourceType, naming the type and the route",
                  code != 0 and "InvalidResourceType" in error and "widgets" in error and "does not serve GET" in error, error)
 
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    print(checks.summary(), flush=True)
     return 1 if checks.failed else 0
 
 

@@ -35,22 +35,10 @@ from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.storage import StorageManagementClient
 from azure.storage.blob import BlobServiceClient
 
+sys.dont_write_bytecode = True  # nothing written beside the scripts (the checkout stays clean)
+from checks import Checks  # noqa: E402
+
 LRO_TIMEOUT = 60  # seconds per long-running operation; the SDK itself has no overall limit
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, condition, detail=""):
-        if condition:
-            self.passed += 1
-            print(f"ok   {name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
-        return condition
 
 
 def arguments():
@@ -401,7 +389,7 @@ def main():
     except Exception as error:  # an unexpected exception is a failed check, not a crash
         checks.check("flow ran to the end", False, f"{type(error).__name__}: {error}")
         traceback.print_exc()
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    print(checks.summary(), flush=True)
     return 1 if checks.failed else 0
 
 
