@@ -54,7 +54,7 @@ struct Workspace: Sendable {
             backend = EtcdStateBackend(
                 endpoints: spec.endpoints.compactMap(URL.init(string:)), prefix: spec.prefix, user: spec.user,
                 password: spec.passwordVariable.flatMap { environmentVariables[$0] },
-                transport: URLSessionTransport(timeout: .seconds(10)))
+                transport: PlainHTTPTransport(timeout: .seconds(10)))
         }
         return Workspace(
             environment: loaded.environment, warnings: loaded.warnings, stateDir: stateDir, store: StateStore(backend))

@@ -109,7 +109,7 @@ import Testing
             ["deploy", "sim", "--yes", "--state-dir", scratch.path + "/machine-a"], in: scratch.path,
             environment: ["HOME": scratch.path + "/home-a"])
         // Wait until two targets are done, then kill etcd as a crash or a partition would.
-        let backend = EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/killed", transport: URLSessionTransport(timeout: .seconds(5)))
+        let backend = EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/killed", transport: PlainHTTPTransport(timeout: .seconds(5)))
         for _ in 0..<200 {
             let journal = try? await backend.list("journal").first
             let text = await journal.asyncFlatMap { try? await backend.read("journal/" + $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -65,7 +65,7 @@ import Testing
                 return azure!.backend(prefix: "contract", sharedKey: machines.isMultiple(of: 2))
             case .etcd:
                 return EtcdStateBackend(
-                    endpoints: [URL(string: etcd!.endpoint)!], prefix: "deployer/contract", transport: URLSessionTransport(timeout: .seconds(10)))
+                    endpoints: [URL(string: etcd!.endpoint)!], prefix: "deployer/contract", transport: PlainHTTPTransport(timeout: .seconds(10)))
             }
         }
 
