@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "Providers",
-            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "Digests", "JSONDocument"],
+            dependencies: ["Deployer", "Manifests", "HAProxy", "CLibSSH2", "CSSL", "Digests", "JSONDocument"],
             swiftSettings: strict
         ),
         // JSON kept as data, as ARM documents round-trip (the Azure provider and the ARM simulator).

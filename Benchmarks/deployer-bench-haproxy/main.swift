@@ -317,7 +317,7 @@ if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
 var journalInEtcd: [Double]?
 if LoopbackEtcd.isInstalled, let etcd = try? LoopbackEtcd() {
     journalInEtcd = try? await journalCostPerHost(
-        EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/bench", transport: PlainHTTPTransport(timeout: .seconds(10))))
+        EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/bench", transport: SocketHTTPTransport(timeout: .seconds(10))))
     etcd.stop()
 }
 

@@ -146,14 +146,7 @@ public final class TLSTerminator: @unchecked Sendable {
         return address
     }
 
-    private static func lastError() -> String {
-        let code = ERR_get_error()
-        guard code != 0 else { return "unknown OpenSSL error" }
-        var text = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &text, text.count)
-        let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    private static func lastError() -> String { String(cString: deployer_ssl_error_text()) }
 
     deinit { SSL_CTX_free(context) }
 }

@@ -41,6 +41,12 @@ public protocol StateBackend: Sendable {
     /// deployer can lift. False when someone broke it, so the command holding the lock must stop.
     /// Backends without such a guard answer true.
     func isProtected(_ key: String) async throws -> Bool
+
+    /// When the heartbeat object `key` expired by itself, for a backend whose heartbeats do (etcd: each
+    /// is bound to a lease its holder renews with every beat, so a holder that stops beating is known
+    /// gone when the lease runs out); nil while it lives, when it never beat or was ended, and for
+    /// backends whose heartbeats never expire (their age tells instead). Changes nothing.
+    func heartbeatExpiry(_ key: String) async throws -> Date?
 }
 
 /// A state backend that cannot be reached or refuses an operation: always fatal to the command
@@ -59,6 +65,8 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 
 extension StateBackend {
     public func isProtected(_ key: String) async throws -> Bool { true }
+
+    public func heartbeatExpiry(_ key: String) async throws -> Date? { nil }
 
     /// Checks that `key` is a relative path of safe segments (never `..`, never absolute).
     public func checkKey(_ key: String) throws {

@@ -94,6 +94,12 @@ public struct StateStore: Sendable {
         return try? Date(String(decoding: data, as: UTF8.self), strategy: .iso8601)
     }
 
+    /// When `holder`'s heartbeat expired by itself (etcd: its lease ran out), if the backend's
+    /// heartbeats do and it did: the holder is gone since then.
+    public func heartbeatExpiry(of holder: LockInfo) async throws -> Date? {
+        try await backend.heartbeatExpiry(Self.heartbeatKey(holder))
+    }
+
     /// Forgets `holder`'s heartbeat (it let the lock go).
     public func endBeat(_ holder: LockInfo) async throws {
         let key = Self.heartbeatKey(holder)

@@ -74,14 +74,15 @@ enum Session {
     /// What to say about a lock whose holder's process is gone: resume or abort its deploy, or release it.
     static func goneHolder(_ holder: LockInfo, _ workspace: Workspace, argument: String) async throws -> CommandFailure {
         let who = "\(holder.command) by \(holder.user) on \(holder.host) (pid \(holder.pid)), since \(holder.since.formatted(.iso8601))"
+        let gone = await Identity.goneSinceText(holder, in: workspace.store)
         if let unfinished = try await workspace.unfinishedJournal() {
             return CommandFailure(
-                "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish: its process is gone (\(who)).\n"
+                "error: deploy \(unfinished.replay.deployID) of \(unfinished.replay.version) did not finish: its process is gone\(gone) (\(who)).\n"
                     + "Run `deployer resume \(argument)` to carry on, or `deployer abort \(argument)` to put everything back.",
                 code: .interrupted)
         }
         return CommandFailure(
-            "error: the lock is held by \(who), and that process is gone; it left no unfinished deploy.\n"
+            "error: the lock is held by \(who), and that process is gone\(gone); it left no unfinished deploy.\n"
                 + "Check `deployer status \(argument)` for targets left out of service, then `deployer lock release \(argument)`.",
             code: .locked)
     }

@@ -119,7 +119,7 @@ struct Status: AsyncParsableCommand {
     static func describe(_ holder: LockInfo, _ workspace: Workspace) async -> String {
         var text = LockHeld(holder: holder).description
         if await Identity.isGone(holder, in: workspace.store) {
-            text += " — that process is gone"
+            text += " — that process is gone" + (await Identity.goneSinceText(holder, in: workspace.store))
         } else if let heard = await Identity.lastHeard(holder, in: workspace.store) {
             text += " (\(heard))"
         }

@@ -51,10 +51,22 @@ struct Workspace: Sendable {
         case .azureBlob(let spec):
             backend = blobBackend(spec, environment: loaded.environment, stateDir: stateDir)
         case .etcd(let spec):
+            let transport: SocketHTTPTransport
+            if spec.isTLS {
+                func expanded(_ path: String?) -> String? { path.map { ($0 as NSString).expandingTildeInPath } }
+                do {
+                    transport = try SocketHTTPTransport(
+                        timeout: .seconds(10), tls: TLSClientFiles(ca: expanded(spec.ca), certificate: expanded(spec.certificate), key: expanded(spec.key)))
+                } catch {
+                    throw CommandFailure(
+                        "error: \(path): state.etcd: \(error); fix `ca`, `cert` or `key` and try again", code: .badInput)
+                }
+            } else {
+                transport = SocketHTTPTransport(timeout: .seconds(10))
+            }
             backend = EtcdStateBackend(
                 endpoints: spec.endpoints.compactMap(URL.init(string:)), prefix: spec.prefix, user: spec.user,
-                password: spec.passwordVariable.flatMap { environmentVariables[$0] },
-                transport: PlainHTTPTransport(timeout: .seconds(10)))
+                password: spec.passwordVariable.flatMap { environmentVariables[$0] }, transport: transport)
         }
         return Workspace(
             environment: loaded.environment, warnings: loaded.warnings, stateDir: stateDir, store: StateStore(backend))
@@ -292,8 +304,22 @@ enum Identity {
         // Its heartbeat is in the state it shares with us; with state only this machine sees (a scale
         // set's lock is shared, its journal is not), a holder elsewhere can never be judged gone.
         guard store.backend.isShared else { return false }
+        if await goneSince(holder, in: store) != nil { return true }
         let last = (try? await store.lastBeat(of: holder)) ?? nil
         return Date().timeIntervalSince(last ?? holder.since) > heartbeatTimeout
+    }
+
+    /// Since when a holder on another machine is known gone, where the state's heartbeats expire by
+    /// themselves (etcd: its lease ran out); nil otherwise.
+    static func goneSince(_ holder: LockInfo, in store: StateStore) async -> Date? {
+        guard !holder.manual, holder.pid > 0, store.backend.isShared else { return nil }
+        return (try? await store.heartbeatExpiry(of: holder)) ?? nil
+    }
+
+    /// " since 2026-12-04T10:31:05Z (its heartbeat's lease ran out)", or "" when that is not known.
+    static func goneSinceText(_ holder: LockInfo, in store: StateStore) async -> String {
+        guard let since = await goneSince(holder, in: store) else { return "" }
+        return " since \(since.formatted(.iso8601)) (its heartbeat's lease ran out)"
     }
 
     /// "last heard from 3 s ago", for a holder on another machine; nil for this machine's or a manual lock.

@@ -29,7 +29,7 @@ extension EnvironmentBuilder {
         case "azure-blob":
             return readBlobState(fields, at: kind, name: name)
         case "etcd":
-            return readEtcdState(fields, at: kind, name: name)
+            return readEtcdState(fields, at: kind, name: name, file: file)
         default:
             reader.checkKeys(fields, allowed: ["host", "address", "port", "user", "key", "dir"], in: "state.ssh")
             var directory = Self.defaultStateDirectory(name)
@@ -154,18 +154,11 @@ extension EnvironmentBuilder {
                 container: container?.value ?? AzureBlobStateSpec.defaultContainer, prefix: folder, keyVariable: keyVariable?.value))
     }
 
-    /// `state.etcd`: `endpoints` (one URL or a list), `prefix`, `user` and `password-env`.
-    private mutating func readEtcdState(_ fields: [YAMLPair], at kind: YAMLPair, name: String) -> StateSpec? {
+    /// `state.etcd`: `endpoints` (one URL or a list), `prefix`, `user` and `password-env`; for https
+    /// endpoints `ca`, `cert` and `key`.
+    private mutating func readEtcdState(_ fields: [YAMLPair], at kind: YAMLPair, name: String, file: String) -> StateSpec? {
         let path = "state.etcd"
-        for unsupported in ["ca", "cert", "key"] {
-            guard let field = fields.last(where: { $0.key == unsupported }) else { continue }
-            reader.error(
-                "`\(path).\(unsupported)`: TLS to etcd is not supported by this version of deployer; reach the cluster over "
-                    + "http (a member on 127.0.0.1, or a TLS proxy on this machine) and leave out `ca`, `cert` and `key`",
-                at: field.keyLocation, rule: "invalid-state-name")
-            return nil
-        }
-        reader.checkKeys(fields, allowed: ["endpoints", "prefix", "user", "password-env"], in: path)
+        reader.checkKeys(fields, allowed: ["endpoints", "prefix", "user", "password-env", "ca", "cert", "key"], in: path)
         guard let endpointsNode = fields.last(where: { $0.key == "endpoints" })?.value else {
             reader.error("`\(path)` needs `endpoints:` (e.g. `[http://10.0.0.5:2379, http://10.0.0.6:2379]`)", at: kind.keyLocation, rule: "missing-key")
             return nil
@@ -174,9 +167,18 @@ extension EnvironmentBuilder {
         var endpoints: [String] = []
         for node in endpointNodes {
             guard let text = reader.string(node, "\(path).endpoints") else { return nil }
-            guard let url = URL(string: text), url.scheme == "http", let host = url.host, !host.isEmpty, url.path.isEmpty || url.path == "/" else {
-                let hint = text.hasPrefix("https:") ? "TLS to etcd is not supported by this version; use http" : "write it as http://host:port"
-                reader.error("`\(path).endpoints`: \(text) is not an etcd endpoint (\(hint))", at: node.location, rule: "invalid-state-name")
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", let host = url.host, !host.isEmpty,
+                url.path.isEmpty || url.path == "/"
+            else {
+                reader.error(
+                    "`\(path).endpoints`: \(text) is not an etcd endpoint (write it as http://host:port, or https://host:port for TLS)",
+                    at: node.location, rule: "invalid-state-name")
+                return nil
+            }
+            if let first = endpoints.first, URL(string: first)?.scheme != url.scheme {
+                reader.error(
+                    "`\(path).endpoints`: \(text) is \(url.scheme ?? "") where \(first) is not; a cluster's members are all reached the same way",
+                    at: node.location, rule: "invalid-state-name")
                 return nil
             }
             endpoints.append(text.hasSuffix("/") ? String(text.dropLast()) : text)
@@ -190,7 +192,25 @@ extension EnvironmentBuilder {
             guard let value = reader.string(node, "\(path).\(key)") else { return nil }
             return (value, node)
         }
-        guard let prefix = text("prefix"), let user = text("user"), let password = text("password-env") else { return nil }
+        guard let prefix = text("prefix"), let user = text("user"), let password = text("password-env"),
+            let ca = text("ca"), let certificate = text("cert"), let key = text("key")
+        else { return nil }
+        let tlsFiles = [("ca", ca), ("cert", certificate), ("key", key)].filter { $0.1 != nil }
+        if let (field, _) = tlsFiles.first, endpoints.first?.hasPrefix("https://") != true {
+            reader.error(
+                "`\(path).\(field)` is for TLS, and the endpoints are http://; write them as https://host:port (or leave out `ca`, `cert` and `key`)",
+                at: fields.last(where: { $0.key == field })!.keyLocation, rule: "invalid-state-name")
+            return nil
+        }
+        if (certificate == nil) != (key == nil) {
+            reader.error(
+                "`\(path)`: `cert` and `key` go together (the client certificate and its private key)",
+                at: (certificate ?? key)!.node.location, rule: "missing-key")
+            return nil
+        }
+        func resolved(_ value: (value: String, node: YAMLNode)?) -> String? {
+            value.map { $0.value.hasPrefix("~") ? $0.value : ManifestFile.resolve($0.value, nextTo: file) }
+        }
         let folder = prefix?.value ?? "deployer/\(name)"
         if folder.isEmpty || folder.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
             reader.error(
@@ -208,7 +228,10 @@ extension EnvironmentBuilder {
             reader.error("`\(path)`: `user` and `password-env` go together", at: (user ?? password)!.node.location, rule: "missing-key")
             return nil
         }
-        return .etcd(EtcdStateSpec(endpoints: endpoints, prefix: folder, user: user?.value, passwordVariable: password?.value))
+        return .etcd(
+            EtcdStateSpec(
+                endpoints: endpoints, prefix: folder, user: user?.value, passwordVariable: password?.value, ca: resolved(ca),
+                certificate: resolved(certificate), key: resolved(key)))
     }
 
     static func isStorageAccountName(_ text: String) -> Bool {

@@ -17,20 +17,35 @@ public enum StateSpec: Sendable, Equatable {
 
 /// An etcd cluster's members and the folder of keys of one environment.
 public struct EtcdStateSpec: Sendable, Equatable {
-    /// `http://host:port` of each member, tried in turn.
+    /// `http://host:port` or `https://host:port` of each member, tried in turn.
     public var endpoints: [String]
     /// The environment's folder of keys (`deployer/<environment>` by default).
     public var prefix: String
     /// etcd authentication: the user, and the environment variable holding its password.
     public var user: String?
     public var passwordVariable: String?
+    /// TLS (https endpoints): the CA file the members' certificates chain to (nil: the system's), and
+    /// the client certificate and key shown to a cluster that asks for one; paths resolved next to the
+    /// environment file.
+    public var ca: String?
+    public var certificate: String?
+    public var key: String?
 
-    public init(endpoints: [String], prefix: String, user: String?, passwordVariable: String?) {
+    public init(
+        endpoints: [String], prefix: String, user: String?, passwordVariable: String?, ca: String? = nil, certificate: String? = nil,
+        key: String? = nil
+    ) {
         self.endpoints = endpoints
         self.prefix = prefix
         self.user = user
         self.passwordVariable = passwordVariable
+        self.ca = ca
+        self.certificate = certificate
+        self.key = key
     }
+
+    /// Whether the members are reached over TLS.
+    public var isTLS: Bool { endpoints.first?.hasPrefix("https://") ?? false }
 }
 
 /// A state container in an Azure Storage account, found through Resource Manager.

@@ -68,7 +68,7 @@ import Testing
             },
             records: { scratch in
                 let backend = EtcdStateBackend(
-                    endpoints: [URL(string: endpoint)!], prefix: "deployer/\(Self.prefix(scratch))", transport: PlainHTTPTransport(timeout: .seconds(10)))
+                    endpoints: [URL(string: endpoint)!], prefix: "deployer/\(Self.prefix(scratch))", transport: SocketHTTPTransport(timeout: .seconds(10)))
                 guard let name = try await backend.list("journal").first,
                     let data = try await backend.read("journal/" + name)
                 else { return 0 }

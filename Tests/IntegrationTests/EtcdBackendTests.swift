@@ -12,7 +12,80 @@ struct EtcdBackendTests {
     static func backend(_ endpoints: [String], user: String? = nil, password: String? = nil) -> EtcdStateBackend {
         EtcdStateBackend(
             endpoints: endpoints.map { URL(string: $0)! }, prefix: "deployer/tests", user: user, password: password,
-            transport: PlainHTTPTransport(timeout: .seconds(5)))
+            transport: SocketHTTPTransport(timeout: .seconds(5)))
+    }
+
+    static func backend(_ endpoint: String, tls: TLSClientFiles) throws -> EtcdStateBackend {
+        EtcdStateBackend(
+            endpoints: [URL(string: endpoint)!], prefix: "deployer/tests", transport: try SocketHTTPTransport(timeout: .seconds(5), tls: tls))
+    }
+
+    /// A heartbeat is bound to a lease its holder renews with every beat: while it beats it is alive;
+    /// once it stops, the lease runs out, etcd removes the heartbeat and the backend says since when;
+    /// the lock itself stays where it was. A heartbeat ended by its holder is not an expiry.
+    @Test func aHeartbeatBoundToALeaseRunsOutWhenItsHolderStopsAndSaysSinceWhen() async throws {
+        let etcd = try LoopbackEtcd()
+        defer { etcd.stop() }
+        let backend = EtcdStateBackend(
+            endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/leases", transport: SocketHTTPTransport(timeout: .seconds(5)), heartbeatTTL: 2)
+        let store = StateStore(backend)
+        let holder = LockInfo(user: "ci", host: "build-agent-7", pid: 4242, since: Date(), deployID: "d1", command: "deploy")
+        #expect(try await store.lock.acquire(holder) == nil)
+        var lastBeat = Date()
+        for _ in 0..<4 {
+            lastBeat = Date()
+            try await store.beat(holder, at: lastBeat)
+            #expect(try await store.heartbeatExpiry(of: holder) == nil, "a holder that beats is alive")
+            try await Task.sleep(for: .seconds(1))
+        }
+        var expiry: Date?
+        for _ in 0..<40 where expiry == nil {
+            try await Task.sleep(for: .milliseconds(250))
+            expiry = try await store.heartbeatExpiry(of: holder)
+        }
+        let since = try #require(expiry, "the lease never ran out")
+        #expect(abs(since.timeIntervalSince(lastBeat.addingTimeInterval(2))) < 2, "since \(since), last beat \(lastBeat)")
+        #expect(try await store.lastBeat(of: holder) == nil, "etcd removed the heartbeat with its lease")
+        #expect(try await store.lock.current() == holder, "the lock is not released by the lease")
+
+        let other = LockInfo(user: "ci", host: "build-agent-8", pid: 7, since: Date(), deployID: "d2", command: "drain")
+        try await store.beat(other, at: Date())
+        try await store.endBeat(other)
+        #expect(try await store.heartbeatExpiry(of: other) == nil, "an ended heartbeat did not expire")
+        #expect(try await backend.list(".last-beat") == [], "nothing is left of it")
+    }
+
+    /// Over TLS, to an etcd that asks for a client certificate: the cluster's CA and a client
+    /// certificate reach it by address and by name; no client certificate, a CA that did not sign the
+    /// server's, or plain http to it are refused with the reason, and nothing is read or written.
+    @Test func tlsWithTheClustersCAAndAClientCertificate() async throws {
+        let etcd = try LoopbackEtcd(tls: true)
+        defer { etcd.stop() }
+        let files = TLSClientFiles(ca: etcd.caFile, certificate: etcd.clientCertificate, key: etcd.clientKey)
+        for (index, endpoint) in [etcd.endpoint, "https://localhost:\(etcd.clientPort)"].enumerated() {
+            let state = try Self.backend(endpoint, tls: files)
+            #expect(try await state.create("object-\(index)", Data("over tls".utf8)), "\(endpoint)")
+            try await state.append("journal/\(index).jsonl", Data("{}\n".utf8))
+            #expect(try await state.read("object-\(index)") == Data("over tls".utf8), "\(endpoint)")
+        }
+        let refusals: [(name: String, backend: EtcdStateBackend, reason: String)] = [
+            ("no client certificate", try Self.backend(etcd.endpoint, tls: TLSClientFiles(ca: etcd.caFile)), "certificate"),
+            ("another CA", try Self.backend(etcd.endpoint, tls: TLSClientFiles(ca: etcd.otherCAFile, certificate: etcd.clientCertificate, key: etcd.clientKey)), "not trusted"),
+            ("plain http", Self.backend(["http://127.0.0.1:\(etcd.clientPort)"]), "127.0.0.1:\(etcd.clientPort)"),
+        ]
+        for refusal in refusals {
+            do {
+                _ = try await refusal.backend.create("refused", Data("x".utf8))
+                Issue.record("\(refusal.name): the write went through")
+            } catch let error as StateError {
+                #expect(error.description.contains(refusal.reason), "\(refusal.name): \(error)")
+            }
+        }
+        #expect(try await Self.backend(etcd.endpoint, tls: files).read("refused") == nil, "a refused client wrote nothing")
+        #expect(throws: TransportFailure.self) { _ = try SocketHTTPTransport(tls: TLSClientFiles(ca: etcd.directory + "/no-such-ca.pem")) }
+        #expect(throws: TransportFailure.self) {
+            _ = try SocketHTTPTransport(tls: TLSClientFiles(ca: etcd.caFile, certificate: etcd.clientCertificate, key: etcd.directory + "/server.key"))
+        }
     }
 
     @Test func aMemberThatDoesNotAnswerIsLeftForTheNextAndNoneAnsweringFailsClosed() async throws {

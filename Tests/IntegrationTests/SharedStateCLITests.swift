@@ -1,3 +1,4 @@
+import Deployer
 import Foundation
 import JSONDocument
 import LabSupport
@@ -109,7 +110,7 @@ import Testing
             ["deploy", "sim", "--yes", "--state-dir", scratch.path + "/machine-a"], in: scratch.path,
             environment: ["HOME": scratch.path + "/home-a"])
         // Wait until two targets are done, then kill etcd as a crash or a partition would.
-        let backend = EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/killed", transport: PlainHTTPTransport(timeout: .seconds(5)))
+        let backend = EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/killed", transport: SocketHTTPTransport(timeout: .seconds(5)))
         for _ in 0..<200 {
             let journal = try? await backend.list("journal").first
             let text = await journal.asyncFlatMap { try? await backend.read("journal/" + $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -130,6 +131,81 @@ import Testing
             in: scratch.path, arguments: ["--state-dir", scratch.path + "/machine-b"], variables: ["HOME": scratch.path + "/home-b"])
         #expect(report.lock == nil && report.unfinishedDeploy == nil, "\(resumed.stdout)")
         #expect(report.targets.allSatisfy { $0.state == "in service" && $0.version == "v2" }, "\(report.targets)")
+    }
+
+    /// A holder on another machine whose etcd lease ran out: `status` says it is gone and since when,
+    /// and a deploy refuses, pointing at resume/abort or lock release; until then it is alive.
+    @Test func aHolderWhoseEtcdLeaseRanOutIsShownGoneSinceThen() async throws {
+        let etcd = try LoopbackEtcd()
+        defer { etcd.stop() }
+        let scratch = try Scratch(yaml: Scratch.simulated(count: 2, batch: "1", maxUnavailable: 1, minInService: 1)
+            + "state:\n  etcd: {endpoints: [\(etcd.endpoint)], prefix: deployer/gone}\n")
+        defer { scratch.remove() }
+        let store = StateStore(
+            EtcdStateBackend(
+                endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/gone", transport: SocketHTTPTransport(timeout: .seconds(5)), heartbeatTTL: 2))
+        let holder = LockInfo(user: "ci", host: "build-agent-7.invalid", pid: 4242, since: Date(), deployID: nil, command: "drain")
+        #expect(try await store.lock.acquire(holder) == nil)
+        try await store.beat(holder, at: Date())
+        let alive = try DeployerProcess.run(["status", "sim"], in: scratch.path)
+        #expect(alive.stdout.contains("last heard from") && !alive.stdout.contains("is gone"), "\(alive.stdout)\(alive.stderr)")
+        var expired = false
+        for _ in 0..<40 where !expired {
+            try await Task.sleep(for: .milliseconds(250))
+            expired = try await store.heartbeatExpiry(of: holder) != nil
+        }
+        try #require(expired, "the lease never ran out")
+        let gone = try DeployerProcess.run(["status", "sim"], in: scratch.path)
+        #expect(gone.stdout.contains("that process is gone since") && gone.stdout.contains("its heartbeat's lease ran out"), "\(gone.stdout)\(gone.stderr)")
+        let refused = try DeployerProcess.run(["deploy", "sim", "--yes"], in: scratch.path)
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("is gone since") && refused.stderr.contains("lock release"), "\(refused.stderr)")
+        #expect(try await store.lock.current() == holder, "nothing took the lock")
+    }
+
+    /// State in an etcd that serves TLS only and asks for a client certificate, named in the
+    /// environment file by paths next to it: deploy and status work from two machines; a CA file that
+    /// cannot be read is refused before anything changes (exit 2, naming it), and a CA that did not sign
+    /// the cluster's certificate fails closed, naming the state.
+    @Test func etcdOverTLSWithAClientCertificate() async throws {
+        let etcd = try LoopbackEtcd(tls: true)
+        defer { etcd.stop() }
+        let scratch = try Scratch(yaml: "")
+        defer { scratch.remove() }
+        try FileManager.default.createDirectory(atPath: scratch.path + "/inventories/certs", withIntermediateDirectories: true)
+        for (source, name) in [(etcd.caFile, "ca.pem"), (etcd.otherCAFile, "other-ca.pem"), (etcd.clientCertificate, "deployer.pem"), (etcd.clientKey, "deployer.key")] {
+            try FileManager.default.copyItem(atPath: source, toPath: scratch.path + "/inventories/certs/" + name)
+        }
+        func environment(ca: String) throws {
+            let yaml =
+                Scratch.simulated(count: 4, batch: "1", maxUnavailable: 1, minInService: 1)
+                .replacingOccurrences(of: "    session-duration: 2s\n", with: "    session-duration: 2s\n    fleet-file: fleet.json\n")
+                + "state:\n  etcd:\n    endpoints: [\(etcd.endpoint)]\n    prefix: deployer/tls\n"
+                + "    ca: \(ca)\n    cert: certs/deployer.pem\n    key: certs/deployer.key\n"
+            try yaml.write(toFile: scratch.path + "/inventories/sim.yml", atomically: true, encoding: .utf8)
+        }
+        try environment(ca: "certs/ca.pem")
+        let deployed = try DeployerProcess.run(
+            ["deploy", "sim", "--yes", "--state-dir", scratch.path + "/machine-a"], in: scratch.path, environment: ["HOME": scratch.path + "/home-a"])
+        #expect(deployed.status == 0, "\(deployed.stdout)\n\(deployed.stderr)")
+        let status = try DeployerProcess.run(
+            ["status", "sim", "--state-dir", scratch.path + "/machine-b"], in: scratch.path, environment: ["HOME": scratch.path + "/home-b"])
+        #expect(status.status == 0 && status.stdout.contains("etcd://127.0.0.1:\(etcd.clientPort)/deployer/tls"), "\(status.stdout)\n\(status.stderr)")
+        let history = try DeployerProcess.run(["history", "sim", "--output", "json"], in: scratch.path, environment: ["HOME": scratch.path + "/home-b"])
+        #expect(history.status == 0 && history.stdout.contains("\"v2\""), "the audit log is read back over TLS: \(history.stdout)\(history.stderr)")
+
+        try environment(ca: "certs/missing-ca.pem")
+        let missing = try DeployerProcess.run(["deploy", "sim", "--yes", "--version", "v3"], in: scratch.path, environment: ["HOME": scratch.path + "/home-a"])
+        #expect(missing.status == 2, "\(missing.stdout)\n\(missing.stderr)")
+        #expect(missing.stderr.contains("cannot read the CA certificate") && missing.stderr.contains("certs/missing-ca.pem"), "\(missing.stderr)")
+
+        try environment(ca: "certs/other-ca.pem")
+        let untrusted = try DeployerProcess.run(["deploy", "sim", "--yes", "--version", "v3"], in: scratch.path, environment: ["HOME": scratch.path + "/home-a"])
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("not trusted"), "\(untrusted.stdout)\n\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("etcd://127.0.0.1:\(etcd.clientPort)/deployer/tls"), "\(untrusted.stderr)")
+        try environment(ca: "certs/ca.pem")
+        let after = try StatusReport.read(in: scratch.path, variables: ["HOME": scratch.path + "/home-b"])
+        #expect(after.targets.allSatisfy { $0.version == "v2" && $0.state == "in service" }, "nothing changed: \(after.targets)")
     }
 
     /// Fail closed, in Blob Storage: an account Resource Manager does not know, a key the service

@@ -9,7 +9,7 @@ import Testing
 
 /// The contract of a deploy-state backend, run against every implementation: in memory, a directory
 /// of this machine, a directory on a host over SSH (a real sshd on 127.0.0.1), and a container of an
-/// Azure Storage account (`deployer simulate azure` on 127.0.0.1), and keys in a real etcd on 127.0.0.1. Each "machine" of a race is a
+/// Azure Storage account (`deployer simulate azure` on 127.0.0.1), and keys in a real etcd on 127.0.0.1 (over http, and over TLS with a client certificate). Each "machine" of a race is a
 /// backend of its own (for SSH, its own connections; for blobs, its own endpoint look-up and
 /// credentials: a token for Azure Storage or the account key, in turn).
 @Suite(.serialized) struct StateContractTests {
@@ -21,6 +21,8 @@ import Testing
         case blob
         /// Keys in a real etcd.
         case etcd
+        /// Keys in a real etcd that serves TLS only and asks for a client certificate.
+        case etcdTLS
         var testDescription: String { rawValue }
     }
 
@@ -33,6 +35,7 @@ import Testing
         private var server: SSHServer?
         private var azure: BlobLab?
         private var etcd: LoopbackEtcd?
+        private var etcdTransport = SocketHTTPTransport(timeout: .seconds(10))
         private var machines = 0
 
         init(_ kind: Kind) async throws {
@@ -40,6 +43,12 @@ import Testing
             if kind == .ssh || kind == .openssh { server = try SSHServer() }
             if kind == .blob { azure = try await BlobLab.start() }
             if kind == .etcd { etcd = try LoopbackEtcd() }
+            if kind == .etcdTLS {
+                let etcd = try LoopbackEtcd(tls: true)
+                self.etcd = etcd
+                etcdTransport = try SocketHTTPTransport(
+                    timeout: .seconds(10), tls: TLSClientFiles(ca: etcd.caFile, certificate: etcd.clientCertificate, key: etcd.clientKey))
+            }
         }
 
         /// A backend as one more machine sees it.
@@ -63,9 +72,8 @@ import Testing
             case .blob:
                 machines += 1
                 return azure!.backend(prefix: "contract", sharedKey: machines.isMultiple(of: 2))
-            case .etcd:
-                return EtcdStateBackend(
-                    endpoints: [URL(string: etcd!.endpoint)!], prefix: "deployer/contract", transport: PlainHTTPTransport(timeout: .seconds(10)))
+            case .etcd, .etcdTLS:
+                return EtcdStateBackend(endpoints: [URL(string: etcd!.endpoint)!], prefix: "deployer/contract", transport: etcdTransport)
             }
         }
 
@@ -130,8 +138,11 @@ import Testing
                         let holder = LockInfo(
                             user: "m\(index)", host: "machine-\(index)", pid: Int32(round), since: Date(), deployID: "d\(round)-\(index)",
                             command: "deploy")
-                        let other = try? await StateStore(machine).lock.acquire(holder)
-                        return other == nil ? holder : nil
+                        do {
+                            return try await StateStore(machine).lock.acquire(holder) == nil ? holder : nil
+                        } catch {
+                            return nil  // a machine whose acquire failed did not win
+                        }
                     }
                 }
                 var won: [LockInfo] = []

@@ -10,15 +10,19 @@ import Synchronization
 /// (a journal, the audit log) is one key per record under `prefix/KEY/~ID`, read back in the order
 /// etcd created them; a record retried after a lost answer keeps its ID, so it is never written
 /// twice. Heartbeats are bound to a lease of `heartbeatTTL`: a holder that dies leaves its lock,
-/// but its heartbeat goes, so every machine sees it gone.
+/// but its heartbeat goes, so every machine sees it gone; a record of each beat's time outside the
+/// lease (`prefix/.last-beat/KEY`, written in the same transaction: when that lease runs out) says
+/// since when.
 ///
 /// Endpoints are tried in turn: one that does not answer is left for the next. An endpoint that
 /// answers with an error, or none answering, fails the operation (state is never guessed).
 public actor EtcdStateBackend: StateBackend {
     public nonisolated let location: String
     public nonisolated let isShared = true
-    /// How long a heartbeat outlives its last write.
-    public static let heartbeatTTL = 15
+    /// How long a heartbeat outlives its last write, by default.
+    public static let defaultHeartbeatTTL = 15
+    /// How long a heartbeat of this backend outlives its last write (seconds; etcd's minimum is 2).
+    public nonisolated let heartbeatTTL: Int
 
     let endpoints: [URL]
     let prefix: String
@@ -32,7 +36,11 @@ public actor EtcdStateBackend: StateBackend {
     ///   - endpoints: `http://host:port` of the cluster's members.
     ///   - prefix: the environment's folder of keys (`deployer/production`).
     ///   - user, password: etcd authentication, when the cluster has it on.
-    public init(endpoints: [URL], prefix: String, user: String? = nil, password: String? = nil, transport: any HTTPTransport) {
+    public init(
+        endpoints: [URL], prefix: String, user: String? = nil, password: String? = nil, transport: any HTTPTransport,
+        heartbeatTTL: Int = defaultHeartbeatTTL
+    ) {
+        self.heartbeatTTL = heartbeatTTL
         self.endpoints = endpoints
         self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         self.user = user
@@ -53,25 +61,48 @@ public actor EtcdStateBackend: StateBackend {
 
     public func create(_ key: String, _ data: Data) async throws -> Bool {
         try checkKey(key)
-        let lease = key.hasPrefix("heartbeat/") ? try await grantLease() : nil
         return try await transaction(
             compare: [["target": "CREATE", "key": .string(Self.encode(path(key))), "create_revision": "0", "result": "EQUAL"]],
-            success: [["request_put": put(path(key), data, lease: lease)]])
+            success: await puts(key, data))
     }
 
     public func replace(_ key: String, _ data: Data, expected: Data) async throws -> Bool {
         try checkKey(key)
-        let lease = key.hasPrefix("heartbeat/") ? try await grantLease() : nil
         return try await transaction(
             compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
-            success: [["request_put": put(path(key), data, lease: lease)]])
+            success: await puts(key, data))
     }
 
     public func delete(_ key: String, expected: Data) async throws -> Bool {
         try checkKey(key)
+        var deletes: [JSONValue] = [["request_delete_range": ["key": .string(Self.encode(path(key)))]]]
+        if Self.isHeartbeat(key) { deletes.append(["request_delete_range": ["key": .string(Self.encode(lastBeatPath(key)))]]) }
         return try await transaction(
             compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
-            success: [["request_delete_range": ["key": .string(Self.encode(path(key)))]]])
+            success: deletes)
+    }
+
+    /// Gone when the heartbeat's lease ran out: its key is absent while the record of its last beat is
+    /// not. Both read in one transaction, so a beat in between cannot be mistaken for an expiry.
+    public func heartbeatExpiry(_ key: String) async throws -> Date? {
+        try checkKey(key)
+        guard Self.isHeartbeat(key) else { return nil }
+        let answer = try await call(
+            "/v3/kv/txn",
+            [
+                "compare": [],
+                "success": [
+                    ["request_range": ["key": .string(Self.encode(path(key))), "keys_only": true]],
+                    ["request_range": ["key": .string(Self.encode(lastBeatPath(key)))]],
+                ],
+                "failure": [],
+            ])
+        let ranges = try answer.member("responses").array.map { try kvs($0.member("response_range")) }
+        guard ranges.count == 2, ranges[0].isEmpty, let last = ranges[1].first else { return nil }
+        guard let runsOut = try? Date(String(decoding: last.value, as: UTF8.self), strategy: .iso8601) else {
+            throw StateError(backend: location, "the record of the last heartbeat of \(key) is not a date")
+        }
+        return runsOut
     }
 
     public func append(_ key: String, _ data: Data) async throws {
@@ -102,6 +133,22 @@ public actor EtcdStateBackend: StateBackend {
 
     func path(_ key: String) -> String { prefix + "/" + key }
 
+    /// Where the time of a heartbeat's last write is kept, outside its lease.
+    func lastBeatPath(_ key: String) -> String { prefix + "/.last-beat/" + key }
+
+    static func isHeartbeat(_ key: String) -> Bool { key.hasPrefix("heartbeat/") }
+
+    /// The writes of an object: for a heartbeat, under a new lease, with the time that lease runs out
+    /// beside it.
+    private func puts(_ key: String, _ data: Data) async throws -> [JSONValue] {
+        guard Self.isHeartbeat(key) else { return [["request_put": put(path(key), data, lease: nil)]] }
+        let lease = try await grantLease()
+        return [
+            ["request_put": put(path(key), data, lease: lease)],
+            ["request_put": put(lastBeatPath(key), Data(Date().addingTimeInterval(TimeInterval(heartbeatTTL)).formatted(.iso8601).utf8), lease: nil)],
+        ]
+    }
+
     private func put(_ key: String, _ data: Data, lease: String?) -> JSONValue {
         var request: JSONValue = ["key": .string(Self.encode(key)), "value": .string(data.base64EncodedString())]
         if let lease { request["lease"] = .string(lease) }
@@ -114,7 +161,7 @@ public actor EtcdStateBackend: StateBackend {
     }
 
     private func grantLease() async throws -> String {
-        let answer = try await call("/v3/lease/grant", ["TTL": .int(Self.heartbeatTTL)])
+        let answer = try await call("/v3/lease/grant", ["TTL": .int(heartbeatTTL)])
         guard let id = answer.member("ID").string ?? answer.member("ID").number.map({ String(Int64($0)) }) else {
             throw StateError(backend: location, "etcd granted no lease")
         }

@@ -5,42 +5,58 @@ import Manifests
     import Glibc
 #endif
 
-/// HTTP/1.1 over a plain TCP connection, one connection per request (`Connection: close`), for
-/// etcd's JSON gateway. Not URLSession: etcd answers errors with chunked bodies and HTTP trailers,
-/// and FoundationNetworking stops the whole process on those ("Transfer completed, but there's no
-/// response"). Each request runs on a thread of its own, bounded by `timeout` from connect to the
-/// last byte.
-public struct PlainHTTPTransport: HTTPTransport {
+/// HTTP/1.1 over a TCP connection of its own, plain or TLS (OpenSSL), one connection per request
+/// (`Connection: close`), for etcd's JSON gateway. Not URLSession: etcd answers errors with chunked
+/// bodies and HTTP trailers, and FoundationNetworking stops the whole process on those ("Transfer
+/// completed, but there's no response"). Each request runs on a thread of its own, bounded by
+/// `timeout` from connect to the last byte.
+public struct SocketHTTPTransport: HTTPTransport {
     public let timeout: Duration
+    private let tls: TLSClientContext?
+    static let largestAnswer = 64 * 1024 * 1024
 
-    public init(timeout: Duration = .seconds(10)) { self.timeout = timeout }
+    /// http:// only.
+    public init(timeout: Duration = .seconds(10)) {
+        self.timeout = timeout
+        tls = nil
+    }
+
+    /// http:// and https://, the server verified against `tls.ca` (or the system's CAs) and shown
+    /// `tls.certificate` when it asks. Throws when a file cannot be read or the key does not match.
+    public init(timeout: Duration = .seconds(10), tls: TLSClientFiles) throws {
+        self.timeout = timeout
+        self.tls = try TLSClientContext(tls)
+    }
 
     public func send(_ request: HTTPExchangeRequest) async throws -> HTTPExchangeResponse {
         let timeout = timeout
+        let tls = tls
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try Self.exchange(request, timeout: timeout) })
+                continuation.resume(with: Result { try Self.exchange(request, timeout: timeout, tls: tls) })
             }
         }
     }
 
-    static func exchange(_ request: HTTPExchangeRequest, timeout: Duration) throws -> HTTPExchangeResponse {
-        guard request.url.scheme == "http", let host = request.url.host else {
-            throw TransportFailure("only http:// URLs are supported (\(request.url.absoluteString))")
+    static func exchange(_ request: HTTPExchangeRequest, timeout: Duration, tls: TLSClientContext?) throws -> HTTPExchangeResponse {
+        guard let host = request.url.host, request.url.scheme == "http" || (request.url.scheme == "https" && tls != nil) else {
+            let supported = tls == nil ? "http://" : "http:// and https://"
+            throw TransportFailure("only \(supported) URLs are supported (\(request.url.absoluteString))")
         }
-        let port = request.url.port ?? 80
+        let secure = request.url.scheme == "https"
+        let port = request.url.port ?? (secure ? 443 : 80)
         let deadline = Date().addingTimeInterval(timeout.seconds)
         let fd = try connect(host: host, port: port, deadline: deadline)
         defer { close(fd) }
+        let channel: any ByteChannel = if let tls, secure { try tls.open(fd, host: host, deadline: deadline) } else { SocketChannel(fd: fd) }
         var path = request.url.path.isEmpty ? "/" : request.url.path
         if let query = request.url.query { path += "?" + query }
         var head = "\(request.method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
         let body = request.body ?? Data()
         head += "Content-Length: \(body.count)\r\n\r\n"
-        try write(fd, Array(head.utf8) + Array(body), deadline: deadline)
-        let answer = try readToEnd(fd, deadline: deadline)
-        return try parse(answer)
+        try channel.write(Array(head.utf8) + Array(body), deadline: deadline)
+        return try parse(channel.readToEnd(deadline: deadline))
     }
 
     private static func connect(host: String, port: Int, deadline: Date) throws -> Int32 {
@@ -78,7 +94,7 @@ public struct PlainHTTPTransport: HTTPTransport {
         return fd
     }
 
-    private static func wait(_ fd: Int32, for events: Int16, deadline: Date) throws {
+    static func wait(_ fd: Int32, for events: Int16, deadline: Date) throws {
         while true {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { throw TransportFailure("no answer in time") }
@@ -86,35 +102,6 @@ public struct PlainHTTPTransport: HTTPTransport {
             let ready = poll(&entry, 1, Int32(min(left, 60) * 1000) + 1)
             if ready > 0 { return }
             if ready < 0, errno != EINTR { throw TransportFailure(String(cString: strerror(errno))) }
-        }
-    }
-
-    private static func write(_ fd: Int32, _ bytes: [UInt8], deadline: Date) throws {
-        var sent = 0
-        while sent < bytes.count {
-            try wait(fd, for: Int16(POLLOUT), deadline: deadline)
-            let count = bytes.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                throw TransportFailure("connection lost while sending: \(String(cString: strerror(errno)))")
-            }
-            sent += count
-        }
-    }
-
-    private static func readToEnd(_ fd: Int32, deadline: Date) throws -> [UInt8] {
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            try wait(fd, for: Int16(POLLIN), deadline: deadline)
-            let count = read(fd, &buffer, buffer.count)
-            if count == 0 { return result }
-            if count < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                throw TransportFailure("connection lost before the answer: \(String(cString: strerror(errno)))")
-            }
-            result += buffer[0..<count]
-            guard result.count < 64 * 1024 * 1024 else { throw TransportFailure("an answer larger than 64 MiB") }
         }
     }
 
@@ -154,5 +141,46 @@ public struct PlainHTTPTransport: HTTPTransport {
             body = rest
         }
         return HTTPExchangeResponse(status: status, headers: headers, body: Data(body))
+    }
+}
+
+/// Bytes to and from one connection, within a deadline.
+protocol ByteChannel {
+    func write(_ bytes: [UInt8], deadline: Date) throws
+    /// Everything the other side sends until it closes.
+    func readToEnd(deadline: Date) throws -> [UInt8]
+}
+
+/// A plain TCP connection (non-blocking, waited on with poll).
+struct SocketChannel: ByteChannel {
+    let fd: Int32
+
+    func write(_ bytes: [UInt8], deadline: Date) throws {
+        var sent = 0
+        while sent < bytes.count {
+            try SocketHTTPTransport.wait(fd, for: Int16(POLLOUT), deadline: deadline)
+            let count = bytes.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                throw TransportFailure("connection lost while sending: \(String(cString: strerror(errno)))")
+            }
+            sent += count
+        }
+    }
+
+    func readToEnd(deadline: Date) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            try SocketHTTPTransport.wait(fd, for: Int16(POLLIN), deadline: deadline)
+            let count = read(fd, &buffer, buffer.count)
+            if count == 0 { return result }
+            if count < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                throw TransportFailure("connection lost before the answer: \(String(cString: strerror(errno)))")
+            }
+            result += buffer[0..<count]
+            guard result.count < SocketHTTPTransport.largestAnswer else { throw TransportFailure("an answer larger than 64 MiB") }
+        }
     }
 }
