@@ -143,7 +143,7 @@ import Testing
         defer { scratch.remove() }
         let store = StateStore(
             EtcdStateBackend(
-                endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/gone", transport: SocketHTTPTransport(timeout: .seconds(5)), heartbeatTTL: 2))
+                endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/gone", transport: SocketHTTPTransport(timeout: .seconds(5)), heartbeatTTL: 3))
         let holder = LockInfo(user: "ci", host: "build-agent-7.invalid", pid: 4242, since: Date(), deployID: nil, command: "drain")
         #expect(try await store.lock.acquire(holder) == nil)
         try await store.beat(holder, at: Date())

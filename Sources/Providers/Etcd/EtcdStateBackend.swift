@@ -61,16 +61,14 @@ public actor EtcdStateBackend: StateBackend {
 
     public func create(_ key: String, _ data: Data) async throws -> Bool {
         try checkKey(key)
-        return try await transaction(
-            compare: [["target": "CREATE", "key": .string(Self.encode(path(key))), "create_revision": "0", "result": "EQUAL"]],
-            success: await puts(key, data))
+        return try await write(key, compare: [["target": "CREATE", "key": .string(Self.encode(path(key))), "create_revision": "0", "result": "EQUAL"]], data)
     }
 
     public func replace(_ key: String, _ data: Data, expected: Data) async throws -> Bool {
         try checkKey(key)
-        return try await transaction(
-            compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
-            success: await puts(key, data))
+        return try await write(
+            key, compare: [["target": "VALUE", "key": .string(Self.encode(path(key))), "value": .string(expected.base64EncodedString()), "result": "EQUAL"]],
+            data)
     }
 
     public func delete(_ key: String, expected: Data) async throws -> Bool {
@@ -153,6 +151,16 @@ public actor EtcdStateBackend: StateBackend {
         var request: JSONValue = ["key": .string(Self.encode(key)), "value": .string(data.base64EncodedString())]
         if let lease { request["lease"] = .string(lease) }
         return request
+    }
+
+    /// A write of `key`, made again with a new lease when etcd says the lease just granted ran out
+    /// before the write reached it (a heartbeat on a slow machine).
+    private func write(_ key: String, compare: [JSONValue], _ data: Data) async throws -> Bool {
+        do {
+            return try await transaction(compare: compare, success: puts(key, data))
+        } catch let error as StateError where Self.isHeartbeat(key) && error.message.contains("requested lease not found") {
+            return try await transaction(compare: compare, success: puts(key, data))
+        }
     }
 
     private func transaction(compare: [JSONValue], success: [JSONValue]) async throws -> Bool {
