@@ -17,6 +17,7 @@
 //
 // 5. A faulty canary under load: from its first faulty answers to the verdict, and to it being out of
 //    service again.
+// 6. `deployer status` across 20 environments in one etcd: requests and time per environment.
 //
 //   deployer-bench-haproxy [--rounds 3] [--drains 20]     (the SSH part needs root, for sshd)
 
@@ -315,9 +316,70 @@ if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
 
 // The journal in etcd: a real one-member etcd on 127.0.0.1 with a data directory of its own.
 var journalInEtcd: [Double]?
+
+// 6. `deployer status` across many environments in one etcd: each environment mid-deploy (its lock
+//    held by a machine that beats, the versions of its hosts, an unfinished journal 6 hosts in, an
+//    older finished one). What status reads of each — the lock, the heartbeat and its lease, the
+//    versions, the unfinished journal and its last record — read one by one, and as status reads it
+//    (`StateStore.snapshot`): requests and time per environment.
+struct StatusCost { var environments: Int; var oneByOne: (requests: Double, seconds: [Double]); var atOnce: (requests: Double, seconds: [Double]) }
+var statusInEtcd: StatusCost?
+func statusAcrossEnvironments(_ endpoint: String, environments: Int = 20, hosts: Int = 6) async throws -> StatusCost {
+    let transport = CountingTransport(SocketHTTPTransport(timeout: .seconds(10)))
+    func store(_ index: Int) -> StateStore {
+        StateStore(EtcdStateBackend(endpoints: [URL(string: endpoint)!], prefix: "deployer/estate/env-\(index)", transport: transport))
+    }
+    for index in 0..<environments {
+        let state = store(index)
+        let holder = LockInfo(user: "ci", host: "agent-\(index)", pid: 100 + Int32(index), since: Date(), deployID: "20261204T10\(String(format: "%04d", index))Z-0000000b", command: "deploy")
+        let old = try await state.journal("20261201T000000Z-0000000a")
+        _ = try await old.append(JournalRecord(at: Date(), kind: .deployStarted, deployID: "20261201T000000Z-0000000a", environment: "env-\(index)", version: "v1", targets: [TargetID("web-1")]))
+        _ = try await old.append(JournalRecord(at: Date(), kind: .deployFinished, deployID: "20261201T000000Z-0000000a", outcome: "succeeded"))
+        guard try await state.lock.acquire(holder) == nil else { fail("the lock of env-\(index) was taken") }
+        try await state.beat(holder, at: Date())
+        let journal = try await state.journal(holder.deployID!)
+        let targets = (1...hosts).map { TargetID("web-\($0)") }
+        _ = try await journal.append(JournalRecord(at: Date(), kind: .deployStarted, deployID: holder.deployID!, environment: "env-\(index)", version: "v2", targets: targets))
+        for target in targets {
+            try await state.recordVersion("v1", for: target.rawValue)
+            for kind in [JournalRecord.Kind.targetStarted, .targetFinished] {
+                _ = try await journal.append(JournalRecord(at: Date(), kind: kind, deployID: holder.deployID!, version: "v2", target: target, ok: true))
+            }
+        }
+    }
+    func look(_ state: StateStore) async throws {
+        guard let lock = try await state.lock.current(), let deployID = lock.deployID, try await state.unfinished()?.deployID == deployID else {
+            fail("status read no unfinished deploy")
+        }
+        _ = try await state.versions()
+        _ = try await state.lastBeat(of: lock)
+        _ = try await state.heartbeatExpiry(of: lock)
+        _ = try await state.lastRecordDate(deployID)
+    }
+    var oneByOne: [Double] = [], atOnce: [Double] = []
+    var requestsOneByOne = 0, requestsAtOnce = 0
+    for _ in 0..<3 {
+        for index in 0..<environments {
+            transport.reset()
+            var began = Date()
+            try await look(store(index))
+            oneByOne.append(Date().timeIntervalSince(began))
+            requestsOneByOne += transport.total
+            transport.reset()
+            began = Date()
+            try await look(try await store(index).snapshot())
+            atOnce.append(Date().timeIntervalSince(began))
+            requestsAtOnce += transport.total
+        }
+    }
+    return StatusCost(
+        environments: environments, oneByOne: (Double(requestsOneByOne) / Double(oneByOne.count), oneByOne),
+        atOnce: (Double(requestsAtOnce) / Double(atOnce.count), atOnce))
+}
 if LoopbackEtcd.isInstalled, let etcd = try? LoopbackEtcd() {
     journalInEtcd = try? await journalCostPerHost(
         EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/bench", transport: SocketHTTPTransport(timeout: .seconds(10))))
+    do { statusInEtcd = try await statusAcrossEnvironments(etcd.endpoint) } catch { fail("status across environments in etcd: \(error)") }
     etcd.stop()
 }
 
@@ -413,6 +475,14 @@ if let journalInEtcd {
     journalReport("etcd (a real etcd 3.4 on 127.0.0.1, one transaction per record through the JSON gateway)", journalInEtcd)
 } else {
     print("journal per host in etcd: not measured (needs /usr/bin/etcd: apt-get install etcd-server)")
+}
+if let statusInEtcd {
+    let (slow, fast) = (statusInEtcd.oneByOne, statusInEtcd.atOnce)
+    print(
+        "status across \(statusInEtcd.environments) environments in etcd, per environment: \(String(format: "%.0f", fast.requests)) request, "
+            + "median \(ms(percentile(fast.seconds, 0.5))) (p95 \(ms(percentile(fast.seconds, 0.95)))); read one by one "
+            + "\(String(format: "%.0f", slow.requests)) requests, median \(ms(percentile(slow.seconds, 0.5))) — "
+            + String(format: "%.1f", percentile(slow.seconds, 0.5) / percentile(fast.seconds, 0.5)) + "× faster")
 }
 print(
     "faulty canary under load (sampled every \(Int(canaryInterval * 1000)) ms, verdict after 50 requests): verdict "

@@ -37,6 +37,13 @@ public protocol StateBackend: Sendable {
     /// The keys directly under `prefix` (a directory such as `journal/`), sorted. Changes nothing.
     func list(_ prefix: String) async throws -> [String]
 
+    /// The greatest name in `folder`, as `list` would show it; nil when it is empty. Changes nothing.
+    func newest(in folder: String) async throws -> String?
+
+    /// Reads `keys`, every object in `folders` and the newest object of each of `newestIn` together,
+    /// in one request where the backend can (`StateSnapshot`). Changes nothing.
+    func snapshot(keys: [String], folders: [String], newestIn newestFolders: [String]) async throws -> StateSnapshot
+
     /// Whether the object is still under the backend's own guard — a blob's lease — that no one but
     /// deployer can lift. False when someone broke it, so the command holding the lock must stop.
     /// Backends without such a guard answer true.
@@ -67,6 +74,8 @@ extension StateBackend {
     public func isProtected(_ key: String) async throws -> Bool { true }
 
     public func heartbeatExpiry(_ key: String) async throws -> Date? { nil }
+
+    public func newest(in folder: String) async throws -> String? { try await list(folder).max() }
 
     /// Checks that `key` is a relative path of safe segments (never `..`, never absolute).
     public func checkKey(_ key: String) throws {

@@ -15,6 +15,7 @@ public struct StateStore: Sendable {
     static let versionsKey = "versions.json"
     static let abortKey = "abort-requested"
     static let journalDirectory = "journal"
+    static let heartbeatFolder = "heartbeat"
 
     /// The deploy lock, kept as one object holding its holder.
     public var lock: any DeployLock { StoredDeployLock(backend: backend) }
@@ -27,8 +28,11 @@ public struct StateStore: Sendable {
     /// The newest journal, when its deploy did not finish. Only the newest can be: a new deploy is
     /// refused while one is unfinished, and deploy ids sort by time.
     public func unfinished() async throws -> (deployID: String, replay: JournalReplay)? {
-        let names = try await backend.list(Self.journalDirectory).filter { $0.hasSuffix(".jsonl") }
-        guard let newest = names.max() else { return nil }
+        var newest = try await backend.newest(in: Self.journalDirectory)
+        if let name = newest, !name.hasSuffix(".jsonl") {
+            newest = try await backend.list(Self.journalDirectory).filter { $0.hasSuffix(".jsonl") }.max()
+        }
+        guard let newest else { return nil }
         let deployID = String(newest.dropLast(".jsonl".count))
         let records = try await StoredJournal.records(backend: backend, key: "\(Self.journalDirectory)/\(newest)")
         guard let replay = JournalReplay(records), !replay.isFinished else { return nil }
@@ -109,7 +113,7 @@ public struct StateStore: Sendable {
     static func heartbeatKey(_ holder: LockInfo) -> String {
         let host = String(holder.host.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".") ? Character($0) : "_" })
         // The holder's start as well as its pid: a pid used again later is another holder.
-        return "heartbeat/\(host)-\(holder.pid)-\(Int(holder.since.timeIntervalSince1970)).txt"
+        return "\(heartbeatFolder)/\(host)-\(holder.pid)-\(Int(holder.since.timeIntervalSince1970)).txt"
     }
 
     /// Whether `holder` still holds the lock, under the backend's guard (a blob's lease): false when the

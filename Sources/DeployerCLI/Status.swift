@@ -20,7 +20,8 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let workspace = try Workspace.load(target)
+        // Everything status shows of the deploy state, read in one request where the backend can.
+        let workspace = try await Workspace.load(target).readingStateAtOnce()
         let context = try workspace.context(events: DiscardingEventSink())
         // HAProxy's own view, read live from every admin socket; shown even when a socket fails.
         let haproxy = await (context.traffic as? HAProxyTrafficController)?.report()

@@ -264,6 +264,12 @@ struct Workspace: Sendable {
             deployID: deployID, holder: Identity.current(deployID: deployID, command: command))
     }
 
+    /// The same workspace with its deploy state read at once (`StateStore.snapshot`: one request on
+    /// etcd), for a command that only reads it.
+    func readingStateAtOnce() async throws -> Workspace {
+        Workspace(environment: environment, warnings: warnings, stateDir: stateDir, store: try await store.snapshot())
+    }
+
     /// The deploy that has not finished, if any, with its journal.
     func unfinishedJournal() async throws -> (deployID: String, replay: JournalReplay)? {
         try await store.unfinished()

@@ -6,7 +6,9 @@ import Testing
 
 /// Kills a real `deployer deploy` process with SIGKILL at every journal record of a 6-target deploy,
 /// then checks that `resume` completes it and, from the same kill point, that `abort` puts every
-/// target back in service.
+/// target back in service. The local and etcd matrices try every record; the SSH and Blob Storage
+/// matrices one in three and the canary matrix one in two, from an offset that turns daily (so that
+/// three days of runs cover every point; `DEPLOYER_CRASH_FULL=1` tries them all at once).
 @Suite(.serialized) struct CrashMatrixTests {
     @Test func resumeAndAbortFinishCorrectlyAfterKillAtEveryStepBoundary() async throws {
         let (points, tried) = try await matrix({ _ in Scratch.simulated() }, records: files("inventories/.deployer/sim/journal"))
@@ -26,7 +28,8 @@ import Testing
                     + "state:\n  ssh: {address: 127.0.0.1, port: \(server.port), user: \(server.user), key: \(server.userKey), "
                     + "dir: \(scratch)/on-the-host}\n"
             },
-            records: files("on-the-host/journal"), environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts], finishElsewhere: true)
+            records: files("on-the-host/journal"), environment: ["DEPLOYER_KNOWN_HOSTS": server.knownHosts], finishElsewhere: true,
+            every: 3, name: "crash matrix, state over SSH")
         print("crash matrix, state over SSH: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
     }
 
@@ -49,7 +52,7 @@ import Testing
                 else { return 0 }
                 return String(decoding: data, as: UTF8.self).split(separator: "\n").count
             },
-            environment: lab.environment, finishElsewhere: true)
+            environment: lab.environment, finishElsewhere: true, every: 3, name: "crash matrix, state in Blob Storage")
         print("crash matrix, state in Blob Storage: \(points) kill points × resume/abort from another machine = \(tried) kill -9 runs, all recovered")
     }
 
@@ -87,7 +90,7 @@ import Testing
                 Scratch.simulated().replacingOccurrences(
                     of: "  health-timeout: 5s\n",
                     with: "  health-timeout: 5s\n  canary: {targets: 1, bake: 1s, interval: 250ms, min-requests: 10}\n")
-            }, records: files("inventories/.deployer/sim/journal"))
+            }, records: files("inventories/.deployer/sim/journal"), every: 2, name: "crash matrix with a canary stage")
         print("crash matrix with a canary stage: \(points) kill points × resume/abort = \(tried) kill -9 runs, all recovered")
     }
 
@@ -105,9 +108,13 @@ import Testing
     /// (`records` of the scratch directory), then, for each record, kills a fresh deploy right
     /// after it and finishes it with `resume`, and again with `abort`; with `finishElsewhere`, as another
     /// machine (a local state directory and HOME of its own). Returns the kill points and runs.
+    ///
+    /// With `every` above 1, a share of the kill points: the first, the last, and every `every`-th from an
+    /// offset that turns with the day (`DEPLOYER_CRASH_OFFSET` sets it), so that successive runs cover
+    /// them all; `DEPLOYER_CRASH_FULL=1` tries every one. The points tried are printed.
     private func matrix(
         _ yaml: (String) -> String, records: @Sendable (String) async throws -> Int, environment: [String: String] = [:],
-        finishElsewhere: Bool = false
+        finishElsewhere: Bool = false, every: Int = 1, name: String = "crash matrix"
     ) async throws -> (points: Int, tried: Int) {
         func scratch() throws -> Scratch {
             let scratch = try Scratch(yaml: "")
@@ -121,8 +128,10 @@ import Testing
         let total = try await records(reference.path)
         #expect(total > 40, "a 6-target deploy journals every step: \(total) records")
 
+        let points = Self.killPoints(total: total, every: every)
+        if points.count < total - 1 { print("\(name): kill points \(points.map(String.init).joined(separator: ",")) of 1–\(total - 1)") }
         var tried = 0
-        for killPoint in 1..<total {
+        for killPoint in points {
             for finisher in ["resume", "abort"] {
                 let run = try scratch()
                 defer { run.remove() }
@@ -141,8 +150,17 @@ import Testing
                 tried += 1
             }
         }
-        #expect(tried == 2 * (total - 1))
-        return (total - 1, tried)
+        #expect(tried == 2 * points.count)
+        return (points.count, tried)
+    }
+
+    /// The kill points of a matrix of `total` records, one in `every` (see `matrix`).
+    static func killPoints(total: Int, every: Int) -> [Int] {
+        let variables = ProcessInfo.processInfo.environment
+        guard every > 1, variables["DEPLOYER_CRASH_FULL"] != "1", total > 2 else { return Array(1..<total) }
+        let day = Int(Date().timeIntervalSince1970 / 86_400)
+        let offset = (variables["DEPLOYER_CRASH_OFFSET"].flatMap(Int.init) ?? day) % every
+        return Array(Set(stride(from: 1 + offset, to: total, by: every)).union([1, total - 1])).sorted()
     }
 
     /// After `resume` or `abort`: it succeeded, the lock is free, nothing is unfinished, every target is

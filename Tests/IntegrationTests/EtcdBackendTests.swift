@@ -55,6 +55,55 @@ struct EtcdBackendTests {
         #expect(try await backend.list(".last-beat") == [], "nothing is left of it")
     }
 
+    /// What `deployer status` reads of an environment — the lock, its holder's heartbeat and whether its
+    /// lease ran out, the versions, the unfinished deploy's journal and its last record — takes one
+    /// request, and answers exactly what reading them one by one answers. A journal longer than the
+    /// snapshot reads at once is read after, on its own, with the same answers.
+    @Test func statusReadsAnEnvironmentInOneRequest() async throws {
+        let etcd = try LoopbackEtcd()
+        defer { etcd.stop() }
+        let writer = StateStore(Self.backend([etcd.endpoint]))
+        let holder = LockInfo(user: "ci", host: "build-agent-9", pid: 4242, since: Date(), deployID: "20261204T100000Z-0000000b", command: "deploy")
+        let old = try await writer.journal("20261201T100000Z-0000000a")
+        _ = try await old.append(JournalRecord(at: Date(), kind: .deployStarted, deployID: "20261201T100000Z-0000000a", environment: "prod", version: "v1", targets: ["web-1"]))
+        _ = try await old.append(JournalRecord(at: Date(), kind: .deployFinished, deployID: "20261201T100000Z-0000000a", outcome: "succeeded"))
+        #expect(try await writer.lock.acquire(holder) == nil)
+        try await writer.beat(holder, at: Date())
+        try await writer.recordVersion("v1", for: "web-1")
+        let journal = try await writer.journal(holder.deployID!)
+        let targets = (1...12).map { TargetID("web-\($0)") }
+        _ = try await journal.append(JournalRecord(at: Date(), kind: .deployStarted, deployID: holder.deployID!, environment: "prod", version: "v2", targets: targets))
+        for target in targets { _ = try await journal.append(JournalRecord(at: Date(), kind: .targetStarted, deployID: holder.deployID!, target: target)) }
+
+        struct Seen: Equatable {
+            var versions: [String: String], lock: LockInfo?, unfinished: String?, inFlight: [TargetID]
+            var lastBeat: Date?, expiry: Date?, lastRecord: Date?
+        }
+        func look(_ store: StateStore) async throws -> Seen {
+            let unfinished = try await store.unfinished()
+            return Seen(
+                versions: try await store.versions(), lock: try await store.lock.current(), unfinished: unfinished?.deployID,
+                inFlight: unfinished?.replay.inFlight.keys.sorted() ?? [], lastBeat: try await store.lastBeat(of: holder),
+                expiry: try await store.heartbeatExpiry(of: holder), lastRecord: try await store.lastRecordDate(holder.deployID!))
+        }
+        for limit in [EtcdStateBackend.defaultSnapshotLimit, 5] {
+            let counting = CountingTransport(SocketHTTPTransport(timeout: .seconds(5)))
+            let reader = StateStore(EtcdStateBackend(endpoints: [URL(string: etcd.endpoint)!], prefix: "deployer/tests", transport: counting, snapshotLimit: limit))
+            let oneByOne = try await look(reader)
+            #expect(oneByOne.unfinished == holder.deployID && oneByOne.inFlight == targets.sorted() && oneByOne.lock == holder)
+            #expect(oneByOne.lastBeat != nil && oneByOne.expiry == nil && oneByOne.versions == ["web-1": "v1"])
+            let readOneByOne = counting.total
+            counting.reset()
+            let atOnce = try await look(try await reader.snapshot())
+            #expect(atOnce == oneByOne)
+            if limit == EtcdStateBackend.defaultSnapshotLimit {
+                #expect(counting.total == 1, "\(counting.byPath), against \(readOneByOne) one by one")
+            } else {
+                #expect(counting.total > 1 && counting.total < readOneByOne, "\(counting.byPath), against \(readOneByOne) one by one")
+            }
+        }
+    }
+
     /// Over TLS, to an etcd that asks for a client certificate: the cluster's CA and a client
     /// certificate reach it by address and by name; no client certificate, a CA that did not sign the
     /// server's, or plain http to it are refused with the reason, and nothing is read or written.

@@ -222,6 +222,41 @@ import Testing
         try await there.clearAbortRequest()
         #expect(try await !here.abortRequested("d1"))
     }
+
+    /// A snapshot (what `status` reads, in one request where the backend can) answers exactly what the
+    /// backend answers: the objects asked for, a folder whole, the newest journal; anything else is read
+    /// from the backend when asked; a write through it is refused and changes nothing.
+    @Test(arguments: Kind.allCases)
+    func aSnapshotAnswersWhatTheBackendAnswers(_ kind: Kind) async throws {
+        let rig = try await Rig(kind)
+        defer { rig.stop() }
+        let state = rig.machine()
+        #expect(try await state.create("lock.json", Data("{\"holder\":1}".utf8)))
+        #expect(try await state.create("heartbeat/a-1-1.txt", Data("2026-12-04T10:00:00Z".utf8)))
+        #expect(try await state.create("heartbeat/b-2-2.txt", Data("2026-12-04T10:00:05Z".utf8)))
+        for record in 0..<3 { try await state.append("journal/20261201T000000-aaaa.jsonl", Data("{\"old\":\(record)}\n".utf8)) }
+        for record in 0..<5 { try await state.append("journal/20261204T000000-bbbb.jsonl", Data("{\"new\":\(record)}\n".utf8)) }
+        try await state.append("audit.log", Data("{}\n".utf8))
+
+        let view = SnapshotStateBackend(
+            try await rig.machine().snapshot(keys: ["lock.json", "versions.json"], folders: ["heartbeat"], newestIn: ["journal"]), of: state)
+        #expect(try await view.read("lock.json") == state.read("lock.json"))
+        #expect(try await view.read("versions.json") == nil, "known absent")
+        #expect(try await view.list("heartbeat") == ["a-1-1.txt", "b-2-2.txt"])
+        #expect(try await view.read("heartbeat/b-2-2.txt") == Data("2026-12-04T10:00:05Z".utf8))
+        #expect(try await view.newest(in: "journal") == "20261204T000000-bbbb.jsonl")
+        #expect(try await view.read("journal/20261204T000000-bbbb.jsonl") == state.read("journal/20261204T000000-bbbb.jsonl"))
+        #expect(try await view.read("journal/20261201T000000-aaaa.jsonl") == state.read("journal/20261201T000000-aaaa.jsonl"), "read when asked")
+        #expect(try await view.read("audit.log") == Data("{}\n".utf8), "read when asked")
+        #expect(try await view.heartbeatExpiry("heartbeat/a-1-1.txt") == nil, "alive")
+        await #expect(throws: StateError.self) { try await view.create("abort-requested", Data("x".utf8)) }
+        await #expect(throws: StateError.self) { try await view.append("journal/20261204T000000-bbbb.jsonl", Data("x\n".utf8)) }
+        #expect(try await state.read("abort-requested") == nil, "nothing written")
+
+        let store = StateStore(state)
+        let snapshot = try await store.snapshot()
+        #expect(try await snapshot.versions() == store.versions())
+    }
 }
 
 /// Faults of the Blob backend, on the simulator's storage account: a slow service, one that answers

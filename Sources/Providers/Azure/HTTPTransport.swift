@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 import JSONDocument
 import Manifests
 
@@ -98,4 +99,24 @@ public struct URLSessionTransport: HTTPTransport {
         default: return error.localizedDescription
         }
     }
+}
+
+/// Passes every request on to another transport and counts them by path: how many round trips an
+/// operation takes (the benchmarks and the tests measure that with it).
+public final class CountingTransport: HTTPTransport {
+    public let inner: any HTTPTransport
+    private let counts = Mutex<[String: Int]>([:])
+
+    public init(_ inner: any HTTPTransport) { self.inner = inner }
+
+    public func send(_ request: HTTPExchangeRequest) async throws -> HTTPExchangeResponse {
+        counts.withLock { $0[request.url.path, default: 0] += 1 }
+        return try await inner.send(request)
+    }
+
+    /// Requests sent since the last reset, by URL path.
+    public var byPath: [String: Int] { counts.withLock { $0 } }
+    /// Requests sent since the last reset.
+    public var total: Int { counts.withLock { $0.values.reduce(0, +) } }
+    public func reset() { counts.withLock { $0 = [:] } }
 }

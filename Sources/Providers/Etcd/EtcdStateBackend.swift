@@ -23,6 +23,8 @@ public actor EtcdStateBackend: StateBackend {
     public static let defaultHeartbeatTTL = 15
     /// How long a heartbeat of this backend outlives its last write (seconds; etcd's minimum is 2).
     public nonisolated let heartbeatTTL: Int
+    /// How many keys a snapshot reads of a folder whose newest object it wants.
+    public nonisolated let snapshotLimit: Int
 
     let endpoints: [URL]
     let prefix: String
@@ -38,9 +40,10 @@ public actor EtcdStateBackend: StateBackend {
     ///   - user, password: etcd authentication, when the cluster has it on.
     public init(
         endpoints: [URL], prefix: String, user: String? = nil, password: String? = nil, transport: any HTTPTransport,
-        heartbeatTTL: Int = defaultHeartbeatTTL
+        heartbeatTTL: Int = defaultHeartbeatTTL, snapshotLimit: Int = defaultSnapshotLimit
     ) {
         self.heartbeatTTL = heartbeatTTL
+        self.snapshotLimit = snapshotLimit
         self.endpoints = endpoints
         self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         self.user = user
@@ -116,15 +119,96 @@ public actor EtcdStateBackend: StateBackend {
         let folder = directory.hasSuffix("/") ? directory : directory + "/"
         let base = path(folder)
         let keys = try await range(prefix: base, keysOnly: true).map(\.key)
-        let names = Set(keys.compactMap { key -> String? in
-            let rest = key.dropFirst(base.count)
-            guard let name = rest.split(separator: "/", maxSplits: 1).first, !name.isEmpty else { return nil }
-            // `folder/name` or an appended `folder/name/~ID`; deeper keys belong to subfolders.
-            let remainder = rest.dropFirst(name.count)
-            guard remainder.isEmpty || remainder.hasPrefix("/~") else { return nil }
-            return String(name)
-        })
+        let names = Set(keys.compactMap { Self.name($0, under: base) })
         return names.sorted()
+    }
+
+    /// Everything in one transaction: each key (whole, and its appended records), each folder, the
+    /// records of the last beats, and for each newest folder its keys in descending order (at most
+    /// `snapshotLimit`), which hold the newest object whole unless it is longer than that — then it is
+    /// read after, on its own.
+    public func snapshot(keys: [String], folders: [String], newestIn newestFolders: [String]) async throws -> StateSnapshot {
+        for key in keys + folders + newestFolders { try checkKey(key) }
+        var snapshot = StateSnapshot(keys: keys, folders: folders, newestIn: newestFolders)
+        var requests: [JSONValue] = []
+        for key in keys {
+            requests.append(["request_range": ["key": .string(Self.encode(path(key)))]])
+            requests.append(["request_range": Self.rangeRequest(prefix: path(key) + "/~")])
+        }
+        for folder in folders { requests.append(["request_range": Self.rangeRequest(prefix: path(folder) + "/")]) }
+        let beats = folders.contains { Self.isHeartbeat($0 + "/") }
+        if beats { requests.append(["request_range": Self.rangeRequest(prefix: lastBeatPath(""))]) }
+        for folder in newestFolders {
+            requests.append(["request_range": Self.rangeRequest(prefix: path(folder) + "/", descending: true, limit: snapshotLimit)])
+        }
+        let answer = try await call("/v3/kv/txn", ["compare": [], "success": .array(requests), "failure": []])
+        var ranges = try answer.member("responses").array.map { try kvs($0.member("response_range")) }[...]
+        guard ranges.count == requests.count else {
+            throw StateError(backend: location, "etcd answered \(ranges.count) of the \(requests.count) reads of one transaction")
+        }
+        for key in keys {
+            let found = ranges.removeFirst() + ranges.removeFirst()
+            if !found.isEmpty { snapshot.objects[key] = Self.joined(found) }
+        }
+        for folder in folders {
+            let objects = Self.objects(ranges.removeFirst(), under: path(folder) + "/")
+            snapshot.listings[folder] = objects.keys.sorted()
+            for (name, data) in objects { snapshot.objects["\(folder)/\(name)"] = data }
+        }
+        if beats {
+            snapshot.expiriesRead = true
+            for beat in ranges.removeFirst() {
+                let key = String(beat.key.dropFirst(lastBeatPath("").count))
+                guard snapshot.folders.contains(StateSnapshot.folder(of: key)), snapshot.objects[key] == nil else { continue }
+                guard let runsOut = try? Date(String(decoding: beat.value, as: UTF8.self), strategy: .iso8601) else {
+                    throw StateError(backend: location, "the record of the last heartbeat of \(key) is not a date")
+                }
+                snapshot.expiries[key] = runsOut
+            }
+        }
+        for folder in newestFolders {
+            let base = path(folder) + "/"
+            let found = ranges.removeFirst()
+            guard let first = found.first, let firstName = Self.name(first.key, under: base) else { continue }
+            // Keys come greatest first: once one sorts below the first name, every object named from
+            // it up is whole here, and the newest is the greatest of them.
+            if found.count < snapshotLimit || found.contains(where: { $0.key < base + firstName }) {
+                let objects = Self.objects(found, under: base)
+                if let newest = objects.keys.filter({ $0 >= firstName }).max() {
+                    snapshot.newest[folder] = newest
+                    snapshot.objects["\(folder)/\(newest)"] = objects[newest]
+                }
+            } else if let newest = try await newest(in: folder) {
+                snapshot.newest[folder] = newest
+                snapshot.objects["\(folder)/\(newest)"] = try await read("\(folder)/\(newest)")
+            }
+        }
+        return snapshot
+    }
+
+    /// How many keys a snapshot reads of a folder whose newest object it wants, by default: a journal of
+    /// about 60 hosts.
+    public static let defaultSnapshotLimit = 1000
+
+    /// The name in its folder of `key` (`folder/name` or an appended `folder/name/~ID`); nil for keys of
+    /// subfolders.
+    static func name(_ key: String, under base: String) -> String? {
+        let rest = key.dropFirst(base.count)
+        guard let name = rest.split(separator: "/", maxSplits: 1).first, !name.isEmpty else { return nil }
+        let remainder = rest.dropFirst(name.count)
+        guard remainder.isEmpty || remainder.hasPrefix("/~") else { return nil }
+        return String(name)
+    }
+
+    /// The objects of a folder from its keys, each whole: its own value, then its appended records in
+    /// the order etcd created them.
+    static func objects(_ found: [KeyValue], under base: String) -> [String: Data] {
+        Dictionary(grouping: found) { name($0.key, under: base) ?? "" }.filter { !$0.key.isEmpty }.mapValues(joined)
+    }
+
+    static func joined(_ found: [KeyValue]) -> Data {
+        func order(_ item: KeyValue) -> (Int, Int64) { (item.key.split(separator: "/").last?.hasPrefix("~") == true ? 1 : 0, item.created) }
+        return found.sorted { order($0) < order($1) }.reduce(into: Data()) { $0.append($1.value) }
     }
 
     // MARK: etcd
@@ -176,27 +260,44 @@ public actor EtcdStateBackend: StateBackend {
         return id
     }
 
-    private func range(_ key: String) async throws -> [(key: String, value: Data)] {
+    private func range(_ key: String) async throws -> [KeyValue] {
         try await kvs(call("/v3/kv/range", ["key": .string(Self.encode(key))]))
     }
 
-    private func range(prefix: String, sortByCreation: Bool = false, keysOnly: Bool = false) async throws -> [(key: String, value: Data)] {
-        var request: JSONValue = ["key": .string(Self.encode(prefix)), "range_end": .string(Self.encode(Self.rangeEnd(prefix)))]
+    private func range(prefix: String, sortByCreation: Bool = false, keysOnly: Bool = false) async throws -> [KeyValue] {
+        try kvs(await call("/v3/kv/range", Self.rangeRequest(prefix: prefix, sortByCreation: sortByCreation, keysOnly: keysOnly)))
+    }
+
+    /// A range over every key that starts with `prefix`: in creation order, or in descending key order
+    /// at most `limit` of them.
+    static func rangeRequest(
+        prefix: String, sortByCreation: Bool = false, keysOnly: Bool = false, descending: Bool = false, limit: Int? = nil
+    ) -> JSONValue {
+        var request: JSONValue = ["key": .string(encode(prefix)), "range_end": .string(encode(rangeEnd(prefix)))]
         if sortByCreation {
             request["sort_order"] = "ASCEND"
             request["sort_target"] = "CREATE"
         }
+        if descending {
+            request["sort_order"] = "DESCEND"
+            request["sort_target"] = "KEY"
+        }
+        if let limit { request["limit"] = .int(limit) }
         if keysOnly { request["keys_only"] = true }
-        return try kvs(await call("/v3/kv/range", request))
+        return request
     }
 
-    private func kvs(_ answer: JSONValue) throws -> [(key: String, value: Data)] {
+    typealias KeyValue = (key: String, value: Data, created: Int64)
+
+    private func kvs(_ answer: JSONValue) throws -> [KeyValue] {
         try answer.member("kvs").array.map { item in
             guard let key = item.member("key").string.flatMap({ Data(base64Encoded: $0) }) else {
                 throw StateError(backend: location, "etcd answered a key that is not base64")
             }
             let value = item.member("value").string.flatMap { Data(base64Encoded: $0) } ?? Data()
-            return (String(decoding: key, as: UTF8.self), value)
+            // int64 fields come as strings through the gateway.
+            let created = item.member("create_revision").string.flatMap { Int64($0) } ?? item.member("create_revision").number.map { Int64($0) } ?? 0
+            return (String(decoding: key, as: UTF8.self), value, created)
         }
     }
 
