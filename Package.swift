@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         .target(
             name: "Manifests",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: [.product(name: "Yams", package: "Yams"), "JSONDocument"],
             swiftSettings: strict
         ),
         .target(

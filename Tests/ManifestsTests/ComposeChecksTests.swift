@@ -528,6 +528,35 @@ import Testing
         #expect(DotEnvSyntax.problems(in: "MY VAR=1\n=2\nA=\"x\" y\n").map { "\($0.line):\($0.column)" } == ["1:4", "2:1", "3:7"])
     }
 
+    /// compose-go's consistency checks: models, `service:` build contexts, build platforms, watch
+    /// targets and mount targets; each finding names the other place.
+    @Test func consistencyOfModelsContextsPlatformsAndMounts() {
+        let text = """
+            services:
+              base:
+                image: app/base:1.0
+              web:
+                build:
+                  context: .
+                  additional_contexts: ["deps=service:base", "tools=service:toolz"]
+                  platforms: [linux/amd64]
+                platform: linux/arm64
+                models: {chat: {endpoint_var: CHAT_URL}}
+                tmpfs: /tmp
+                volumes: ["/tmp", {type: tmpfs, target: /run}, "scratch:/run/"]
+            volumes:
+              scratch: {}
+            """
+        #expect(places(text) == [
+            "6:16 compose/missing-file", "7:29 compose/additional-context", "7:50 compose/undefined-service", "9:15 compose/platform",
+            "10:14 compose/undefined-model", "12:15 compose/mount-conflict", "12:52 compose/mount-conflict",
+        ])
+        let all = messages(text)
+        #expect(all.contains { $0.contains("service `base`, which has no `build`") })
+        #expect(all.contains { $0.contains("does not build it (the other is at compose.yaml:8)") })
+        #expect(all.contains { $0.contains("mounts `/run/` twice: a volume here and a volume at compose.yaml:12") })
+    }
+
     @Test func addresses() {
         #expect(IPAddress("::ffff:10.0.0.1")?.bytes.suffix(4) == [10, 0, 0, 1])
         #expect(IPAddress("fe80::1") != nil)

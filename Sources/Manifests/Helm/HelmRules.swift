@@ -23,5 +23,6 @@ extension RuleCatalog {
         Rule("helm/image-tag-latest", .warning, .helm, "an image tag `latest` in values.yaml; pin a version"),
         Rule("helm/image-tag-number", .warning, .helm, "an image tag written as a YAML number (`1.10` renders as 1.1); quote it"),
         Rule("helm/values-schema", .error, .helm, "values.schema.json is not valid JSON"),
+        Rule("helm/schema-violation", .error, .helm, "a values.yaml value that values.schema.json refuses (type, enum, required, pattern, range, `additionalProperties: false`, …)"),
     ]
 }

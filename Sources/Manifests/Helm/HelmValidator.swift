@@ -3,7 +3,7 @@ enum HelmValidator {
     /// Every problem of the chart in `chartDirectory` (the directory holding Chart.yaml).
     ///
     /// templates/ and charts/ are not read: a chart directory without them is checked as it is.
-    /// values.schema.json is checked for JSON syntax only, not used to validate values.yaml.
+    /// values.schema.json is checked for its syntax, and values.yaml against it (`ValuesSchema`).
     static func validate(chartDirectory: String) -> [Diagnostic] {
         validate(HelmChart(directory: chartDirectory))
     }
@@ -28,7 +28,7 @@ enum HelmValidator {
             diagnostics += checker.diagnostics
         }
         if let path = chart.schemaPath {
-            diagnostics += schema(path)
+            diagnostics += schema(path, values: chart.values?.root)
         }
         return diagnostics
     }
@@ -55,12 +55,18 @@ enum HelmValidator {
         return diagnostics + checker.diagnostics
     }
 
-    private static func schema(_ path: String) -> [Diagnostic] {
+    /// values.schema.json: its syntax, then values.yaml against it, as `helm lint` and `helm install` check it.
+    private static func schema(_ path: String, values: YAMLNode?) -> [Diagnostic] {
         switch ManifestFile.read(path) {
         case .failure(let error):
             return error.diagnostics
         case .success(let text):
-            guard let problem = JSONSyntax.firstError(in: text) else { return [] }
+            guard let problem = JSONSyntax.firstError(in: text) else {
+                guard let values, let schema = ValuesSchema(json: text) else { return [] }
+                return schema.violations(of: values).map {
+                    .error($0.message + "; Helm refuses to install the chart with these values", at: $0.location, rule: "helm/schema-violation")
+                }
+            }
             return [.error(
                 "values.schema.json is not valid JSON: \(problem.message); Helm refuses to install the chart until it is fixed",
                 at: SourceLocation(file: path, line: problem.line, column: problem.column), rule: "helm/values-schema")]

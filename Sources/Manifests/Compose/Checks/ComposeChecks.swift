@@ -7,6 +7,7 @@ enum ComposeChecks {
         context.checkExclusiveKeys()
         context.checkValues()
         context.checkReferences()
+        context.checkConsistency()
         context.checkDependencies()
         context.checkPorts()
         context.checkNetworks()
