@@ -25,6 +25,36 @@ import Testing
         #expect(messages.contains { $0.contains("`appVersion: 2.0`") && $0.contains("the number 2 ") })
     }
 
+    /// values.yaml against values.schema.json: YAML 1.1 scalars as Helm reads them, the choice
+    /// keywords, and a schema that accepts the values finding nothing.
+    @Test func valuesAgainstTheSchemaAsHelmReadsThem() throws {
+        let chart = "apiVersion: v2\nname: app\nversion: 1.0.0\nicon: https://example.com/i.png\n"
+        let schema = """
+            {"type": "object", "properties": {
+              "debug": {"type": "boolean"},
+              "mode": {"type": "integer"},
+              "port": {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[a-z]+$"}]},
+              "size": {"anyOf": [{"type": "integer", "minimum": 10}, {"const": "auto"}]},
+              "name": {"not": {"const": "root"}, "maxLength": 8},
+              "ratio": {"type": "number", "exclusiveMaximum": 1, "multipleOf": 0.25},
+              "tags": {"type": "array", "items": [{"type": "string"}], "additionalItems": false, "minItems": 1},
+              "extra": {"type": "object", "propertyNames": {"pattern": "^x-"}, "dependencies": {"x-a": ["x-b"]}}
+            }}
+            """
+        let good = "debug: yes\nmode: 0755\nport: http\nsize: auto\nname: web\nratio: 0.5\ntags: [a]\nextra: {x-a: 1, x-b: 2}\n"
+        #expect(try Self.validate(["Chart.yaml": chart, "values.yaml": good, "values.schema.json": schema]).isEmpty)
+        let bad = "debug: \"yes\"\nmode: 1.5\nport: 8.5\nsize: 3\nname: root\nratio: 0.6\ntags: [a, b]\nextra: {x-a: 1, y: 2}\n"
+        let found = try Self.validate(["Chart.yaml": chart, "values.yaml": bad, "values.schema.json": schema])
+        #expect(found.allSatisfy { $0.rule == "helm/schema-violation" && $0.severity == .error })
+        let places = found.map { "\($0.location!.line):\($0.location!.column)" }.sorted()
+        #expect(places == ["1:8", "2:7", "3:7", "4:7", "5:7", "6:8", "7:11", "8:1", "8:17"], "\(found.map(\.message))")
+        let messages = found.map(\.message)
+        #expect(messages.contains { $0.hasPrefix("`debug` is a string `yes`, but the schema wants a boolean; remove the quotes") })
+        #expect(messages.contains { $0.hasPrefix("`port` matches none of the `oneOf` choices") })
+        #expect(messages.contains { $0.hasPrefix("`name` matches the schema's `not`") })
+        #expect(messages.contains { $0.contains("has `x-a` but not `x-b`") })
+    }
+
     @Test func unknownKeysSuggestTheClosestField() throws {
         let diagnostics = try Self.validate([
             "Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\nicon: https://example.com/i.png\nmaintainer:\n  - name: x\n"
