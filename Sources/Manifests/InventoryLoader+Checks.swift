@@ -6,6 +6,18 @@ import Foundation
 extension InventoryLoader.Builder {
     /// A host written as a plain `1234`, `1.5`, `true` or `0755`: YAML (and Ansible's YAML 1.1 reader
     /// even more so) turns it into a number or boolean, and Ansible refuses it.
+    /// A host and a group of one name: Ansible warns ("Found both group and host with same name") and a
+    /// pattern naming it means both.
+    mutating func checkHostGroupClashes() {
+        for (name, hostLocation) in hostLocations.sorted(by: { $0.value < $1.value }) {
+            guard let groupLocation = groups[name]?.location else { continue }
+            let (at, other) = hostLocation > groupLocation ? (hostLocation, groupLocation) : (groupLocation, hostLocation)
+            reader.warning(
+                "`\(name)` is both a host and a group (the other at \(other.shortDescription)); Ansible warns, and a play "
+                    + "for `\(name)` runs on the group's hosts and the host alike; rename one", at: at, rule: "inventory/host-group-clash")
+        }
+    }
+
     mutating func checkHostName(_ host: String, at location: SourceLocation) {
         guard !isQuoted(at: location) else { return }
         let scalar = YAMLScalar(text: host, isPlain: true, tag: nil)

@@ -24,6 +24,7 @@ enum InventoryLoader {
         builder.read(root)
         let inventory = builder.inventory()
         builder.checkReferences()
+        builder.checkHostGroupClashes()
         builder.checkAddresses(inventory)
         builder.checkConventions(inventory, InventoryConventions.platform)
         return (inventory, builder.reader.diagnostics)
@@ -148,28 +149,49 @@ enum InventoryLoader {
                 return
             }
             for pair in pairs {
-                let host = pair.key
-                checkHostName(host, at: pair.keyLocation)
-                if hostLocations[host] == nil {
-                    hostLocations[host] = pair.keyLocation
-                    hostOrder.append(host)
-                    hostVars[host] = [:]
-                }
-                if !(groups[group]?.hosts.contains(host) ?? true) {
-                    groups[group]?.hosts.append(host)
-                }
-                guard !pair.value.isNull else { continue }
-                guard pair.value.pairs != nil else {
+                let expanded: (hosts: [String], port: Int?)
+                do {
+                    expanded = try HostPattern.expand(pair.key)
+                } catch {
                     reader.error(
-                        "host `\(host)` in group `\(group)` must be followed by a mapping of its variables or nothing, "
-                            + "not \(pair.value.kindDescription)",
-                        at: pair.value.location, rule: "invalid-host")
+                        "host `\(pair.key)`: \(error.message); Ansible refuses the inventory", at: pair.keyLocation, rule: "inventory/host-range")
                     continue
                 }
-                for (key, value, location) in readVars(pair.value, owner: "host `\(host)`") {
-                    hostVars[host]?[key] = value
-                    hostVarLocations[host, default: [:]][key] = location
+                if expanded.hosts.isEmpty {
+                    reader.warning(
+                        "host `\(pair.key)` stands for no host: its range counts down (Ansible counts up only); swap begin and end",
+                        at: pair.keyLocation, rule: "inventory/host-range")
                 }
+                checkHostName(pair.key, at: pair.keyLocation)
+                for host in expanded.hosts { readHost(host, pair, group: group, port: expanded.port) }
+            }
+        }
+
+        /// One host of a `hosts` entry (a key with a range stands for several).
+        mutating func readHost(_ host: String, _ pair: YAMLPair, group: String, port: Int?) {
+            if hostLocations[host] == nil {
+                hostLocations[host] = pair.keyLocation
+                hostOrder.append(host)
+                hostVars[host] = [:]
+            }
+            if !(groups[group]?.hosts.contains(host) ?? true) {
+                groups[group]?.hosts.append(host)
+            }
+            if let port {
+                hostVars[host]?["ansible_port"] = String(port)
+                hostVarLocations[host, default: [:]]["ansible_port"] = pair.keyLocation
+            }
+            guard !pair.value.isNull else { return }
+            guard pair.value.pairs != nil else {
+                reader.error(
+                    "host `\(host)` in group `\(group)` must be followed by a mapping of its variables or nothing, "
+                        + "not \(pair.value.kindDescription)",
+                    at: pair.value.location, rule: "invalid-host")
+                return
+            }
+            for (key, value, location) in readVars(pair.value, owner: "host `\(host)`") {
+                hostVars[host]?[key] = value
+                hostVarLocations[host, default: [:]][key] = location
             }
         }
 

@@ -55,6 +55,8 @@ extension RuleCatalog {
         Rule("group-name", .warning, .inventory, "a group name with `-`, `.` or spaces, which Ansible rejects"),
         Rule("group-cycle", .error, .inventory, "a group that is its own descendant through `children`"),
         Rule("inventory/host-name", .error, .inventory, "a host name YAML reads as a number or boolean (`1234:`); quote it"),
+        Rule("inventory/host-range", .error, .inventory, "a host range Ansible refuses (`[1:]`, `[01:9]`, `[a:3]`, step 0); a warning for one that counts down and stands for no host"),
+        Rule("inventory/host-group-clash", .warning, .inventory, "a host and a group with the same name (Ansible warns: a pattern naming it means both)"),
         Rule("inventory/undefined-child", .warning, .inventory, "a child group defined nowhere and without hosts, which Ansible silently creates empty"),
         Rule("inventory/reserved-child", .warning, .inventory, "`all` (or `ungrouped` outside `all`) listed as a child group"),
         Rule("inventory/plaintext-secret", .warning, .inventory, "a password, secret, token or key variable written literally, not `!vault` or a lookup"),

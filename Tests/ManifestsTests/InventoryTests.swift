@@ -44,6 +44,33 @@ import Testing
         #expect(inventory.hosts(inGroup: "rke2_cluster").map(\.name) == ["server0.example.com", "agent0.example.com"])
     }
 
+    /// Host keys with ranges stand for several hosts, as Ansible expands them: widths kept, letters,
+    /// steps, several ranges multiplied; `:port` gives each host `ansible_port`.
+    @Test func hostRangesExpandAsAnsibleExpandsThem() throws {
+        let text = """
+            all:
+              children:
+                web:
+                  hosts:
+                    web[08:10].example.com: {role: front}
+                    api-[a:c]:2222:
+                    worker[1:9:4]-[x:y]:
+            """
+        let (inventory, diagnostics) = InventoryLoader.parse(text, file: "hosts.yml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let hosts = try #require(inventory).hosts
+        #expect(hosts.map(\.name) == [
+            "web08.example.com", "web09.example.com", "web10.example.com", "api-a", "api-b", "api-c",
+            "worker1-x", "worker1-y", "worker5-x", "worker5-y", "worker9-x", "worker9-y",
+        ])
+        #expect(hosts.first?.vars["role"] == "front" && hosts.first?.location?.line == 5)
+        #expect(hosts.filter { $0.name.hasPrefix("api-") }.allSatisfy { $0.vars["ansible_port"] == "2222" })
+        #expect(try HostPattern.expand("10.0.0.5").hosts == ["10.0.0.5"])
+        #expect(try HostPattern.expand("fe80::1").port == nil, "an IPv6 address is no host:port")
+        #expect(try HostPattern.expand("db[5:1]").hosts.isEmpty)
+        #expect(throws: HostPattern.Failure.self) { try HostPattern.expand("db[1:2") }
+    }
+
     @Test func precedenceRunsFromAllThroughDeeperGroupsToHostVars() throws {
         let (inventory, _) = try Inventory.load(path: Self.fixture("inventory-precedence.yml"))
         let web1 = try #require(inventory.host(named: "web1"))
