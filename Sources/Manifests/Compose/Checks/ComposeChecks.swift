@@ -8,6 +8,7 @@ enum ComposeChecks {
         context.checkValues()
         context.checkReferences()
         context.checkConsistency()
+        context.checkShortSyntax()
         context.checkDependencies()
         context.checkPorts()
         context.checkNetworks()
