@@ -78,6 +78,10 @@ enum YAMLParser {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            if let context, let placed = placedAtItsStart(context: context.text, at: context.mark, problem: problem, noticed: mark, text: text, file: file) {
+                syntax = placed
+                break
+            }
             var message = "invalid YAML: \(problem)"
             if let context {
                 message += " (\(context.text) that starts at line \(context.mark.line), column \(context.mark.column))"
@@ -90,6 +94,39 @@ enum YAMLParser {
         }
         if let line = syntax.location?.line, tabLines.contains(line) { return tabs }
         return tabs + [clamped(syntax, to: text)]
+    }
+
+    /// A construct libyaml only finds unfinished where it gives up — a quoted string never closed, a
+    /// `[`/`{` never closed, a key never followed by `:` — is reported where it starts, which is
+    /// where the fix goes, naming where libyaml noticed.
+    static func placedAtItsStart(
+        context: String, at start: Yams.Mark, problem: String, noticed: Yams.Mark, text: String, file: String
+    ) -> Diagnostic? {
+        let place = SourceLocation(file: file, line: start.line, column: start.column)
+        let lines = text.sourceLines
+        let atEnd = noticed.line > lines.count || problem.contains("end of stream")
+        let whereNoticed = atEnd ? "the end of the file" : "line \(noticed.line), column \(noticed.column)"
+        let opener = start.line <= lines.count ? Array(lines[start.line - 1].unicodeScalars).dropFirst(start.column - 1).first.map(String.init) : nil
+        switch context {
+        case "while scanning a quoted scalar" where problem.contains("end of stream") || problem.contains("document indicator"):
+            // A bad escape inside the string is placed where libyaml found it, which is the escape.
+            let quote = opener ?? "\""
+            return .error(
+                "invalid YAML: the string quoted with `\(quote)` here is never closed (libyaml reached \(whereNoticed) inside it); "
+                    + "close it with `\(quote)` where the string ends", at: place, rule: "yaml-syntax")
+        case "while parsing a flow sequence", "while parsing a flow mapping":
+            let close = context.hasSuffix("sequence") ? "]" : "}"
+            let open = close == "]" ? "[" : "{"
+            return .error(
+                "invalid YAML: the `\(open)` here is not closed where it should be (libyaml \(problem) at \(whereNoticed)); "
+                    + "add `\(close)`, or a `,` between items", at: place, rule: "yaml-syntax")
+        case "while scanning a simple key":
+            return .error(
+                "invalid YAML: this key is not followed by `:` (libyaml \(problem) at \(whereNoticed)); add `: ` after it, "
+                    + "or quote the text if it is a value", at: place, rule: "yaml-syntax")
+        default:
+            return nil
+        }
     }
 
     /// libyaml places an error at the end of input on a line past the last one when the file has
