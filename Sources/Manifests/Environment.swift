@@ -71,6 +71,8 @@ public enum TargetSource: Sendable, Equatable {
 
 /// A simulated fleet: `count` targets named `<prefix>1…N` (zero-padded to the width of N).
 public struct SimulatedFleetSpec: Sendable, Equatable {
+    /// The most targets a simulated fleet may have (the benchmarks go to 10,000).
+    public static let largest = 100_000
     public var count: Int
     public var namePrefix: String
     /// Version every target runs when the simulated fleet is first created.

@@ -192,7 +192,8 @@ struct EnvironmentBuilder {
             pairs, allowed: ["count", "name-prefix", "initial-version", "sessions", "session-duration", "fleet-file"], in: path)
         func value(_ key: String) -> YAMLNode? { pairs.last { $0.key == key }?.value }
         guard let countNode = reader.required("count", in: pairs, at: node.location, path: path),
-            let count = reader.int(countNode, "\(path).count", minimum: 1)
+            let count = reader.int(
+                countNode, "\(path).count", minimum: 1, maximum: (SimulatedFleetSpec.largest, "the simulated fleet is held in memory, every target of it"))
         else { return nil }
         let prefix = value("name-prefix").flatMap { reader.string($0, "\(path).name-prefix") } ?? "sim-"
         let initial = value("initial-version").flatMap { reader.string($0, "\(path).initial-version") } ?? "v0.0.0"

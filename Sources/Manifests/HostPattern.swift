@@ -4,6 +4,8 @@
 enum HostPattern {
     struct Failure: Error, Equatable {
         var message: String
+        /// Ansible reads the key, deployer does not (it stands for too many hosts): a warning.
+        var tolerated = false
     }
 
     /// The host names and the port a key stands for; a key without ranges is one host.
@@ -29,7 +31,33 @@ enum HostPattern {
             }
         }
         guard pattern.contains("[") else { return ([pattern], port) }
+        let count = try size(pattern)
+        guard count <= largest else {
+            throw Failure(message: "it stands for \(count == Int.max ? "more than \(Int32.max)" : String(count)) hosts, more than the \(largest) deployer expands", tolerated: true)
+        }
         return (try ranges(pattern), port)
+    }
+
+    /// The most hosts one key may stand for: Ansible expands any number, deployer stops here.
+    static let largest = 10_000
+
+    /// How many hosts a pattern stands for, counted without expanding it (`Int.max` when past it).
+    private static func size(_ pattern: String) throws(Failure) -> Int {
+        var total = 1
+        var rest = Substring(pattern)
+        while let open = rest.firstIndex(of: "[") {
+            guard let close = rest[open...].firstIndex(of: "]") else { break }
+            let bounds = rest[rest.index(after: open)..<close].split(separator: ":", omittingEmptySubsequences: false)
+            rest = rest[rest.index(after: close)...]
+            guard bounds.count >= 2 else { continue }
+            let step = bounds.count == 3 ? max(1, Int(bounds[2]) ?? 1) : 1
+            let low = Int(bounds[0].isEmpty ? "0" : bounds[0]) ?? 0
+            guard let high = Int(bounds[1]) else { continue }
+            let span = high >= low ? (high - low) / step + 1 : 0
+            let (product, overflow) = total.multipliedReportingOverflow(by: span)
+            total = overflow ? Int.max : product
+        }
+        return total
     }
 
     private static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -152,6 +152,9 @@ enum InventoryLoader {
                 let expanded: (hosts: [String], port: Int?)
                 do {
                     expanded = try HostPattern.expand(pair.key)
+                } catch where error.tolerated {
+                    reader.warning("host `\(pair.key)`: \(error.message); it is left out", at: pair.keyLocation, rule: "inventory/host-range")
+                    continue
                 } catch {
                     reader.error(
                         "host `\(pair.key)`: \(error.message); Ansible refuses the inventory", at: pair.keyLocation, rule: "inventory/host-range")

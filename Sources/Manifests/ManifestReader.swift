@@ -85,13 +85,17 @@ struct ManifestReader {
         return scalar.text
     }
 
-    mutating func int(_ node: YAMLNode, _ path: String, minimum: Int? = nil) -> Int? {
+    mutating func int(_ node: YAMLNode, _ path: String, minimum: Int? = nil, maximum: (Int, why: String)? = nil) -> Int? {
         guard let value = node.scalar?.int else {
             error("`\(path)` must be a whole number, not \(node.kindDescription)", at: node.location, rule: "wrong-type")
             return nil
         }
         if let minimum, value < minimum {
             error("`\(path)` must be at least \(minimum), not \(value)", at: node.location, rule: "out-of-range")
+            return nil
+        }
+        if let (maximum, why) = maximum, value > maximum {
+            error("`\(path)` must be at most \(maximum) (\(why)), not \(value)", at: node.location, rule: "out-of-range")
             return nil
         }
         return value

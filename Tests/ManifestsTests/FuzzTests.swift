@@ -51,6 +51,17 @@ import Testing
         }
     }
 
+    /// A simulated fleet of `0x7fffffffffffffff` targets is an out-of-range error at the count, not
+    /// an attempt to name them all. Run in a child process: it exhausted the memory of the run.
+    @Test func aHugeSimulatedFleetIsRefusedNotBuilt() async {
+        await #expect(processExitsWith: .success) {
+            let text = "targets:\n  simulated:\n    count: 0x7fffffffffffffff\ndeploy:\n  simulated: {}\n"
+            let (environment, diagnostics) = EnvironmentLoader.check(text: text, path: "env.yml")
+            let located = diagnostics.contains { $0.rule == "out-of-range" && $0.location == SourceLocation(file: "env.yml", line: 3, column: 12) }
+            if environment != nil || !located { exit(EXIT_FAILURE) }
+        }
+    }
+
     /// libyaml puts the end of a file that lacks a final newline on a line of its own, past the last one;
     /// a syntax error found there must still point inside the file.
     @Test func syntaxErrorAtTheEndOfAFileIsLocatedInsideIt() {

@@ -4,10 +4,11 @@ import Testing
 @testable import Manifests
 
 @Suite struct HelmValidatorTests {
-    /// Writes `files` into a fresh chart directory and validates it.
+    /// Writes `files` into a fresh chart directory (with a `templates/` directory) and validates it.
     static func validate(_ files: [String: String]) throws -> [Diagnostic] {
         let directory = NSTemporaryDirectory() + "helm-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/templates", withIntermediateDirectories: true)
+        try "Installed.\n".write(toFile: directory + "/templates/NOTES.txt", atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (name, text) in files {
             try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)

@@ -23,6 +23,10 @@ extension RuleCatalog {
         Rule("helm/image-tag-latest", .warning, .helm, "an image tag `latest` in values.yaml; pin a version"),
         Rule("helm/image-tag-number", .warning, .helm, "an image tag written as a YAML number (`1.10` renders as 1.1); quote it"),
         Rule("helm/values-schema", .error, .helm, "values.schema.json is not valid JSON"),
+        Rule("helm/templates", .warning, .helm, "the chart has no `templates/` directory (an error when `templates` is a file)"),
+        Rule("helm/template-file", .error, .helm, "a file in `templates/` that is not .yaml, .yml, .tpl or .txt"),
+        Rule("helm/dependency-missing", .warning, .helm, "a declared dependency that is not vendored in `charts/` (`helm dependency build` fetches it)"),
+        Rule("helm/undeclared-dependency", .error, .helm, "a chart in `charts/` that Chart.yaml does not list in `dependencies`"),
         Rule("helm/schema-violation", .error, .helm, "a values.yaml value that values.schema.json refuses (type, enum, required, pattern, range, `additionalProperties: false`, …)"),
     ]
 }

@@ -2,7 +2,7 @@
 enum HelmValidator {
     /// Every problem of the chart in `chartDirectory` (the directory holding Chart.yaml).
     ///
-    /// templates/ and charts/ are not read: a chart directory without them is checked as it is.
+    /// templates/ and charts/ are checked as `helm lint` checks them (`ChartLayout`); templates are not rendered.
     /// values.schema.json is checked for its syntax, and values.yaml against it (`ValuesSchema`).
     static func validate(chartDirectory: String) -> [Diagnostic] {
         validate(HelmChart(directory: chartDirectory))
@@ -30,6 +30,14 @@ enum HelmValidator {
         if let path = chart.schemaPath {
             diagnostics += schema(path, values: chart.values?.root)
         }
+        let lists = [chart.chartfile?.root?["dependencies"], chart.requirements?.root?["dependencies"]]
+        let declared = lists.flatMap { list in
+            (list?.items ?? []).compactMap { item -> ChartLayout.Declared? in
+                guard let name = item["name"], let text = name.scalar?.text, !name.isNull, !text.isEmpty else { return nil }
+                return ChartLayout.Declared(name: text, location: name.location)
+            }
+        }
+        diagnostics += ChartLayout.check(chart, declared: declared)
         return diagnostics
     }
 
